@@ -1,0 +1,49 @@
+# The course lab image for CPU and NVIDIA machines.
+#
+#   docker compose build                                   CPU (the default base below)
+#   docker compose -f compose.yaml -f compose.nvidia.yaml build   NVIDIA (the -gpu base)
+#
+# BASE_IMAGE is an official TensorFlow image; we keep its TensorFlow exactly as shipped.
+# How the default was chosen: the newest tensorflow/tensorflow release tag that has both a
+# CPU and a -gpu variant and whose TensorFlow is on PyPI for Python 3.11 (2.20.0). Tags are
+# never "latest": the whole class must get the same image. Instructors change it in .env
+# (LAB_BASE_IMAGE), and the image name/tag they hand out in LAB_IMAGE.
+ARG BASE_IMAGE=tensorflow/tensorflow:2.20.0
+FROM ${BASE_IMAGE}
+
+LABEL org.opencontainers.image.title="course lab" \
+      org.opencontainers.image.description="JupyterLab and the course's tools on a vendor TensorFlow image"
+
+ENV LAB_VENV=/opt/lab-venv
+# The venv's python comes first, so `python`, `jupyter` and kernels all use the lab layer.
+# HOME is fixed and world-writable (see install-lab-layer.sh): containers run as the host
+# user's UID, which has no entry in /etc/passwd here.
+ENV PATH=/opt/lab-venv/bin:$PATH \
+    HOME=/home/lab \
+    PYTHONPATH=/opt/labkit \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MPLCONFIGDIR=/cache/matplotlib \
+    TFDS_DATA_DIR=/cache/tensorflow_datasets \
+    KERAS_HOME=/cache/keras \
+    PIP_CACHE_DIR=/cache/pip \
+    XDG_CACHE_HOME=/cache/xdg
+
+# The lab layer: only its own inputs are copied first, so editing scripts/ or lab/ never
+# reinstalls Python packages.
+COPY image/requirements-lab.txt image/install-lab-layer.sh scripts/labkit/baseline.py /opt/lab-build/
+RUN sh /opt/lab-build/install-lab-layer.sh && rm -rf /opt/lab-build /root/.cache
+
+# JupyterLab defaults for every user: no news or update pop-ups in a classroom.
+COPY image/jupyter/overrides.json /opt/lab-venv/share/jupyter/lab/settings/overrides.json
+
+# Our code and the course material change most often: last.
+COPY scripts/labkit /opt/labkit/labkit
+COPY lab /opt/lab/course
+
+WORKDIR /home/lab/work
+# Any non-root UID works; compose sets the student's own with `user:`.
+USER 1000:1000
+EXPOSE 8888
+ENTRYPOINT ["python", "-m", "labkit"]
+CMD ["lab"]

@@ -1,0 +1,5 @@
+import sys
+
+from labkit.entrypoint import main
+
+sys.exit(main())

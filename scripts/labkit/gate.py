@@ -1,0 +1,87 @@
+"""The GPU gate's I/O shell: run the probe in a child process with a timeout, look at the
+device files, and hand everything to the pure diagnosis.
+
+A child process because a wedged driver can hang `import tensorflow` or the first kernel
+launch forever; the parent must be able to give up and say so.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from labkit.diagnose import Facts, Verdict, diagnose
+
+DEVICE_PATTERNS = ("/dev/kfd", "/dev/dri/renderD*", "/dev/nvidia*", "/dev/dxg")
+LOG_TAIL_CHARS = 20_000
+
+
+def device_access(patterns: tuple[str, ...] = DEVICE_PATTERNS) -> dict[str, str]:
+    """Which GPU device files exist here, and whether this user may open them."""
+    found = {}
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern)):
+            found[path] = "ok" if os.access(path, os.R_OK | os.W_OK) else "denied"
+    return found
+
+
+def parse_probe_stdout(stdout: str) -> dict:
+    """The probe prints its JSON on the last non-empty line; anything else is noise."""
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                return {}
+    return {}
+
+
+def run_probe(*, timeout: float, env: Mapping[str, str]) -> tuple[dict, str, bool, int | None]:
+    """Returns (probe data, log text, timed out, exit code)."""
+    command = [sys.executable, "-m", "labkit.probe"]
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=dict(env), check=False
+        )
+    except subprocess.TimeoutExpired as expired:
+        log = expired.stderr.decode(errors="replace") if isinstance(expired.stderr, bytes) else (expired.stderr or "")
+        return {}, log[-LOG_TAIL_CHARS:], True, None
+    return parse_probe_stdout(completed.stdout), completed.stderr[-LOG_TAIL_CHARS:], False, completed.returncode
+
+
+def check(*, flavour: str, timeout: float, env: Mapping[str, str]) -> tuple[Facts, Verdict]:
+    data, log, timed_out, exit_code = run_probe(timeout=timeout, env=env)
+    facts = Facts(
+        probe=data,
+        log=log,
+        timed_out=timed_out,
+        exit_code=exit_code,
+        flavour=flavour,
+        env=dict(env),
+        devices=device_access(),
+    )
+    return facts, diagnose(facts)
+
+
+def report_lines(facts: Facts, found: Verdict) -> list[str]:
+    """The short device report printed before the lab starts."""
+    probe = facts.probe
+    build = probe.get("build") or {}
+    kind = "ROCm build" if build.get("is_rocm_build") == "True" else "CUDA build" if build.get("is_cuda_build") == "True" else "CPU build"
+    lines = [f"TensorFlow {probe.get('tensorflow') or '?'} ({kind}), Python {probe.get('python') or '?'}"]
+    if probe.get("rocm_version"):
+        lines.append(f"ROCm {probe['rocm_version']}")
+    if probe.get("cuda_driver"):
+        lines.append(f"NVIDIA driver {probe['cuda_driver']}")
+    for gpu in facts.gpus:
+        name = gpu.get("device_name") or gpu.get("name")
+        state = "matmul and conv match the CPU" if gpu.get("matmul_ok") and gpu.get("conv_ok") else (gpu.get("error") or "wrong results")
+        lines.append(f"GPU {gpu.get('name')}: {name}: {state}")
+    if not facts.gpus:
+        lines.append("GPUs: none visible to TensorFlow")
+    return lines

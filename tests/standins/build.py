@@ -1,0 +1,143 @@
+"""Build the test-only stand-ins for the vendor base images.
+
+The test machines cannot pull images. These stand-ins mimic what our Dockerfiles rely on:
+a Debian rootfs from debootstrap (imported with `docker import`), TensorFlow installed from
+PyPI into the system Python the way the vendor images install it, and the vendor's layout
+(PEP 668 marker or not, /opt/rocm/.info/version). Names are test-only
+(courselab-standin/...), never rocm/... or tensorflow/..., so they can never shadow a real
+image, and every stand-in carries the label courselab.standin=true.
+
+Cached on two levels, both optional: the debootstrap tarball in $COURSELAB_CACHE
+(default /var/cache/courselab), and the images themselves, rebuilt only when their recipe
+(these files, the TensorFlow version, the host's CA bundle) changed.
+
+    python3 tests/standins/build.py        build what is missing, print the image names
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SUITE = "bookworm"
+MIRROR = os.environ.get("COURSELAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+PACKAGES = "python3,python3-pip,ca-certificates"
+TF_VERSION = "2.20.0"
+ROCM_VERSION = "6.4.1"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+LABEL = "courselab.standin"
+
+CPU_IMAGE = f"courselab-standin/tensorflow:{TF_VERSION}"
+ROCM_IMAGE = f"courselab-standin/rocm-tensorflow:rocm{ROCM_VERSION}-tf{TF_VERSION}"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("COURSELAB_CACHE", "/var/cache/courselab"))
+
+
+def log(message: str) -> None:
+    print(f"[standins] {message}", file=sys.stderr, flush=True)
+
+
+def digest(*parts: bytes) -> str:
+    sha = hashlib.sha256()
+    for part in parts:
+        sha.update(part)
+        sha.update(b"\0")
+    return sha.hexdigest()[:12]
+
+
+def ca_bundle() -> bytes:
+    return HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.exists() else b""
+
+
+def image_recipe(name: str) -> str | None:
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{ index .Config.Labels \"" + LABEL + ".recipe\" }}", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def rootfs_tarball(key: str) -> Path:
+    """debootstrap once per recipe; the tarball is the expensive, cacheable part."""
+    tarball = cache_dir() / f"debian-{SUITE}-{key}.tar"
+    if tarball.exists():
+        log(f"reusing {tarball}")
+        return tarball
+    if shutil.which("debootstrap") is None:
+        raise SystemExit("[standins] debootstrap is missing: apt-get install debootstrap")
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tarball.parent) as scratch:
+        root = Path(scratch) / "rootfs"
+        log(f"debootstrap {SUITE} from {MIRROR} (about a minute)")
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, str(root), MIRROR],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        # The host's bundle is Debian's plus whatever CA a TLS-intercepting proxy needs.
+        (root / "etc/ssl/certs/ca-certificates.crt").write_bytes(ca_bundle())
+        shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
+        partial = tarball.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
+        partial.rename(tarball)  # atomic: a killed run never leaves a half tarball
+    return tarball
+
+
+def build(name: str, recipe: str, dockerfile: str, args: dict[str, str]) -> None:
+    if image_recipe(name) == recipe:
+        log(f"{name} is up to date")
+        return
+    log(f"building {name}")
+    command = ["docker", "build", "-q", "-t", name, "-f", str(HERE / dockerfile)]
+    command += ["--label", f"{LABEL}=true", "--label", f"{LABEL}.recipe={recipe}"]
+    for key, value in args.items():
+        command += ["--build-arg", f"{key}={value}"]
+    subprocess.run([*command, str(HERE)], check=True, stdout=subprocess.DEVNULL)
+
+
+def ensure() -> dict[str, str]:
+    rootfs_key = digest(SUITE.encode(), PACKAGES.encode(), ca_bundle())
+    rootfs_image = f"courselab-standin/debian-rootfs:{rootfs_key}"
+    if image_recipe(rootfs_image) != rootfs_key:
+        tarball = rootfs_tarball(rootfs_key)
+        log(f"importing {tarball.name} as {rootfs_image}")
+        with tarball.open("rb") as stream:
+            subprocess.run(
+                [
+                    "docker", "import",
+                    "--change", f"LABEL {LABEL}=true",
+                    "--change", f"LABEL {LABEL}.recipe={rootfs_key}",
+                    "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "-", rootfs_image,
+                ],
+                stdin=stream,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+
+    tf_dockerfile = (HERE / "Dockerfile.tensorflow").read_bytes()
+    tf_layer = f"courselab-standin/tensorflow-layer:{TF_VERSION}"
+    tf_recipe = digest(rootfs_key.encode(), tf_dockerfile, TF_VERSION.encode())
+    build(tf_layer, tf_recipe, "Dockerfile.tensorflow", {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION})
+
+    flavour_dockerfile = (HERE / "Dockerfile.flavour").read_bytes()
+    images = {"cpu": CPU_IMAGE, "rocm": ROCM_IMAGE}
+    for flavour, name in images.items():
+        recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode(), ROCM_VERSION.encode())
+        build(name, recipe, "Dockerfile.flavour", {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour, "ROCM_VERSION": ROCM_VERSION})
+    return images
+
+
+if __name__ == "__main__":
+    for flavour, name in ensure().items():
+        print(f"{flavour}\t{name}")
