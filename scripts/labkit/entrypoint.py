@@ -203,11 +203,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         command_parser = sub.add_parser(name, help=help_text)
         if name == "check":
             command_parser.add_argument("--json", action="store_true", help="print the gate's data as JSON")
-        if name == "train":
-            command_parser.add_argument("train_args", nargs=argparse.REMAINDER, help="passed to train.py")
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["lab"])
+    # train passes everything after it to train.py (argparse.REMAINDER cannot take
+    # arguments that start with '--', so unknown arguments are collected instead).
+    args, extra = parser.parse_known_args(argv or ["lab"])
+    if extra and args.command != "train":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.train_args = extra
     return args
 
 
