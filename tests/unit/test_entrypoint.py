@@ -1,0 +1,74 @@
+"""Command building, the printed URL and the token: the entrypoint's decisions."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from labkit import entrypoint
+
+PATHS = entrypoint.Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
+
+
+def test_url_uses_the_host_port_and_the_token():
+    assert entrypoint.lab_url(host_port="18888", token="abc") == "http://127.0.0.1:18888/lab?token=abc"
+
+
+def test_lab_command_serves_the_work_folder_and_never_carries_the_token():
+    command = entrypoint.lab_command(python="/opt/lab-venv/bin/python", paths=PATHS, host_port="9999")
+    assert command[0] == "/opt/lab-venv/bin/jupyter-lab"
+    assert "--ServerApp.root_dir=/home/lab/work" in command
+    assert "--ServerApp.custom_display_url=http://127.0.0.1:9999" in command
+    assert not any("token" in part.lower() for part in command)
+
+
+def test_lab_command_does_not_hunt_for_another_port():
+    # The host port is fixed by compose; a silent switch to 8889 would break the URL.
+    command = entrypoint.lab_command(python="/p/python", paths=PATHS, host_port="8888")
+    assert "--ServerApp.port=8888" in command
+    assert "--ServerApp.port_retries=0" in command
+
+
+def test_train_command_runs_the_students_copy_and_passes_arguments():
+    command = entrypoint.train_command(python="/p/python", paths=PATHS, args=["--synthetic", "--epochs", "1"])
+    assert command == ["/p/python", "/home/lab/work/course/train.py", "--output", "/home/lab/work/runs", "--synthetic", "--epochs", "1"]
+
+
+def test_train_arguments_may_start_with_dashes():
+    args = entrypoint.parse_args(["train", "--synthetic", "--epochs", "2"])
+    assert args.command == "train"
+    assert args.train_args == ["--synthetic", "--epochs", "2"]
+
+
+def test_no_subcommand_means_lab():
+    assert entrypoint.parse_args([]).command == "lab"
+
+
+def test_unknown_arguments_are_refused_outside_train():
+    with pytest.raises(SystemExit):
+        entrypoint.parse_args(["lab", "--bogus"])
+
+
+def test_token_from_settings_wins(tmp_path):
+    assert entrypoint.resolve_token({"JUPYTER_TOKEN": "x" * 20}, tmp_path) == "x" * 20
+    assert not (tmp_path / "jupyter-token").exists()
+
+
+def test_generated_token_is_kept_private_and_reused(tmp_path):
+    first = entrypoint.resolve_token({}, tmp_path / "state")
+    second = entrypoint.resolve_token({}, tmp_path / "state")
+    assert first == second
+    assert len(first) >= 16
+    mode = stat.S_IMODE((tmp_path / "state" / "jupyter-token").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_bad_setting_exits_2_before_anything_runs(monkeypatch, capsys):
+    monkeypatch.setenv("HSA_OVERRIDE_GFX_VERSION", "")
+    started = []
+    monkeypatch.setattr(entrypoint, "run_gate", lambda env: started.append(env))
+    assert entrypoint.main(["check"]) == 2
+    assert started == []
+    assert "HSA_OVERRIDE_GFX_VERSION" in capsys.readouterr().err

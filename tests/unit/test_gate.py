@@ -1,0 +1,60 @@
+"""The gate's I/O shell: reading the probe's output and the device report."""
+
+from __future__ import annotations
+
+from labkit import gate
+from labkit.diagnose import Facts, Verdict, gate_policy
+
+
+def test_probe_json_is_found_after_tensorflow_noise():
+    stdout = 'some TF banner\n{"tensorflow": "2.20.0", "gpus": []}\n'
+    assert gate.parse_probe_stdout(stdout) == {"tensorflow": "2.20.0", "gpus": []}
+
+
+def test_missing_or_broken_json_gives_empty_data():
+    assert gate.parse_probe_stdout("Segmentation fault\n") == {}
+    assert gate.parse_probe_stdout('{"truncated": \n') == {}
+
+
+def test_report_names_versions_and_each_gpu():
+    facts = Facts(
+        probe={
+            "tensorflow": "2.18.1",
+            "python": "3.12.3",
+            "build": {"is_rocm_build": "True"},
+            "rocm_version": "6.4.1",
+            "gpus": [{"name": "/physical_device:GPU:0", "device_name": "AMD Radeon RX 6700 XT", "matmul_ok": True, "conv_ok": True}],
+        },
+        flavour="rocm",
+    )
+    lines = gate.report_lines(facts, Verdict("gpu", "ok", "none"))
+    assert lines[0] == "TensorFlow 2.18.1 (ROCm build), Python 3.12.3"
+    assert "ROCm 6.4.1" in lines
+    assert "GPU /physical_device:GPU:0: AMD Radeon RX 6700 XT: matmul and conv match the CPU" in lines
+
+
+def test_probe_timeout_is_reported_not_hung(monkeypatch):
+    # A real child that sleeps past the timeout: the gate must give up and say so.
+    monkeypatch.setattr(gate, "DEVICE_PATTERNS", ())
+    import subprocess
+    import sys
+
+    real_run = subprocess.run
+
+    def slow_probe(command, **kwargs):
+        return real_run([sys.executable, "-c", "import time; time.sleep(30)"], **kwargs)
+
+    monkeypatch.setattr(gate.subprocess, "run", slow_probe)
+    data, _, timed_out, exit_code = gate.run_probe(timeout=0.5, env={})
+    assert timed_out is True
+    assert data == {}
+    assert exit_code is None
+
+
+def test_gpu_flavours_refuse_cpu_only_and_cpu_flavour_proceeds():
+    cpu = Verdict("cpu", "No GPU", "fix")
+    assert gate_policy(cpu, require_gpu=False).proceed is True
+    assert gate_policy(cpu, require_gpu=True).proceed is False
+    assert gate_policy(cpu, require_gpu=True).exit_code != 0
+    assert gate_policy(Verdict("fail", "x", "y"), require_gpu=False).proceed is False
+    assert gate_policy(Verdict("gpu", "x", "y"), require_gpu=True).proceed is True
