@@ -1,0 +1,15 @@
+"""The host side of the course lab: find the GPU, write .env, run plain `docker compose`.
+
+Standard library only (python-dotenv is optional), so it runs on a student's Linux host with
+the distribution's python3 and nothing else. Modules, one job each:
+
+    facts     read the host (sysfs, /dev, /proc, /etc) under a root folder; tests pass fake trees
+    docker    ask the Docker CLI, through an injectable runner; parse its real outputs
+    plan      decide the flavour, the AMD GPU and HSA_OVERRIDE_GFX_VERSION (pure)
+    checks    the doctor's checks: facts in, frozen results out (pure)
+    envfile   read, edit and write .env without losing comments or unknown keys
+    compose   the plain `docker compose` command for a flavour
+    output    print check results as text (colour on a terminal) or JSON
+    report    one redacted file for instructors
+    cli       the `scripts/lab` commands
+"""

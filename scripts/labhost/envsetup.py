@@ -1,0 +1,58 @@
+"""The .env that setup writes: the student's file (or .env.example) plus the detected values."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from labhost import compose
+from labhost.envfile import EnvFile, LineProblem, validate
+from labhost.facts import User
+from labhost.plan import Plan
+
+
+def new_token() -> str:
+    # 32 characters from [A-Za-z0-9_-]: what envcheck accepts and a URL needs no escaping for.
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class EnvUpdate:
+    before: str
+    after: str
+    changes: tuple[str, ...]
+    problems: tuple[LineProblem, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def detected_values(plan: Plan, user: User) -> dict[str, str | None]:
+    values: dict[str, str | None] = {"LAB_UID": str(user.uid), "LAB_GID": str(user.gid)}
+    values.update(plan.env)
+    values["COMPOSE_FILE"] = compose.compose_file_value(plan.flavour)
+    return values
+
+
+def update_env(
+    existing: str | None, example: str, plan: Plan, user: User, *, token: Callable[[], str] = new_token
+) -> EnvUpdate:
+    """The new .env text. Only detected keys change; a missing token gets generated."""
+    before = existing if existing is not None else ""
+    env = EnvFile.parse(existing if existing is not None else example)
+    current = env.values()
+    changes = []
+    for key, value in detected_values(plan, user).items():
+        if value is None:
+            if key in current:
+                env.unset(key)
+                changes.append(f"{key} removed (was {current[key]!r})")
+        elif current.get(key) != value:
+            env.set(key, value)
+            changes.append(f"{key}={value}" + (f" (was {current[key]!r})" if key in current else ""))
+    if not current.get("JUPYTER_TOKEN"):
+        env.set("JUPYTER_TOKEN", token())
+        changes.append("JUPYTER_TOKEN generated")
+    return EnvUpdate(before, env.render(), tuple(changes), tuple(validate(env)))
