@@ -1,0 +1,440 @@
+"""The doctor's checks: facts in, one frozen result each out. Pure: no files, no processes.
+
+Each result has a name, a status (ok, warn, fail), what was found, and a one-sentence fix.
+`fail` means the lab cannot start as configured; the doctor then exits 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from labkit import envcheck
+
+from labhost import compose
+from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
+from labhost.envfile import EnvFile, validate
+from labhost.facts import HostFacts, can_open
+from labhost.plan import Plan, SupportedTargets
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+GB = 1024**3
+# Space a first build/pull needs, by flavour (ROCm images are tens of GB unpacked).
+IMAGE_SPACE = {"cpu": 6 * GB, "nvidia": 15 * GB, "rocm": 45 * GB}
+MORE = "see the README's troubleshooting section"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Context:
+    host: HostFacts
+    docker: DockerFacts
+    plan: Plan
+    supported: SupportedTargets
+    env: EnvFile | None = None
+    env_path: str = ".env"
+    work_dir: str = "./work"
+    work_dir_exists: bool | None = None
+    disk_free: int | None = None
+    image_present: bool = False
+    port_free: bool | None = None
+
+    @property
+    def values(self) -> dict[str, str]:
+        return self.env.values() if self.env is not None else {}
+
+    @property
+    def flavour(self) -> str:
+        configured = self.values.get("LAB_FLAVOUR", "")
+        return configured if configured in envcheck.FLAVOURS else self.plan.flavour
+
+    @property
+    def port(self) -> str:
+        return self.values.get("LAB_PORT") or "8888"
+
+
+def docker_cli(ctx: Context) -> CheckResult:
+    d = ctx.docker
+    if not d.cli_installed:
+        return CheckResult(
+            "docker",
+            FAIL,
+            "the docker command is not installed",
+            "install Docker Engine: https://docs.docker.com/engine/install/",
+        )
+    return CheckResult("docker", OK, f"Docker client {d.client_version or '(version unknown)'}")
+
+
+def docker_engine(ctx: Context) -> CheckResult | None:
+    d = ctx.docker
+    if not d.cli_installed:
+        return None
+    if d.server_version is not None:
+        mode = "rootless" if d.rootless else "as root (rootful)"
+        return CheckResult("docker engine", OK, f"Docker Engine {d.server_version} runs {mode} and answers this user")
+    if d.problem == "permission":
+        docker_group = ctx.host.group("docker")
+        user = ctx.host.user
+        if docker_group and user.name in docker_group.members and docker_group.gid not in user.groups:
+            return CheckResult(
+                "docker engine",
+                FAIL,
+                "you were added to the docker group, but this login session started before that",
+                "log out and back in (or reboot), then run the doctor again",
+            )
+        return CheckResult(
+            "docker engine",
+            FAIL,
+            f"this user may not use the Docker engine: {d.problem_text}",
+            "run `sudo usermod -aG docker $USER`, then log out and back in (or set up rootless Docker)",
+        )
+    if d.problem == "not-running":
+        return CheckResult(
+            "docker engine",
+            FAIL,
+            f"the Docker engine is not running: {d.problem_text}",
+            "start it with `sudo systemctl start docker` (Docker Desktop: start the app)",
+        )
+    return CheckResult(
+        "docker engine",
+        FAIL,
+        f"the Docker engine did not answer: {d.problem_text}",
+        f"run `docker version` to see the full error; {MORE}",
+    )
+
+
+def compose_v2(ctx: Context) -> CheckResult | None:
+    d = ctx.docker
+    if not d.cli_installed:
+        return None
+    wanted = ".".join(map(str, MIN_COMPOSE))
+    if d.compose_version is None:
+        return CheckResult(
+            "compose",
+            FAIL,
+            "Docker Compose v2 (`docker compose`) is not installed",
+            "install the docker-compose-plugin package (the old `docker-compose` v1 does not read these files)",
+        )
+    if version_tuple(d.compose_version) < MIN_COMPOSE:
+        return CheckResult(
+            "compose",
+            FAIL,
+            f"Docker Compose {d.compose_version} is older than {wanted}",
+            f"update the docker-compose-plugin package to {wanted} or newer",
+        )
+    return CheckResult("compose", OK, f"Docker Compose {d.compose_version} (needs {wanted}+)")
+
+
+def gpu(ctx: Context) -> CheckResult:
+    cards = ", ".join(f"{c.name} {c.vendor} 0x{c.device_id:04x}" for c in ctx.host.cards) or "no GPU in /sys/class/drm"
+    plan = ctx.plan
+    detail = f"{cards}; {plan.reason}; stack: {plan.flavour}"
+    gpu_but_cpu = plan.flavour == "cpu" and (
+        plan.gpu is not None or any(c.vendor in ("AMD", "NVIDIA") for c in ctx.host.cards)
+    )
+    if gpu_but_cpu:
+        return CheckResult(
+            "gpu",
+            WARN,
+            detail,
+            "the CPU lab works for the whole course, only slower; ask your instructor about a supported GPU",
+        )
+    return CheckResult("gpu", OK, detail)
+
+
+def rocm_override(ctx: Context) -> CheckResult | None:
+    plan = ctx.plan
+    if plan.decision is None:
+        return None
+    decision = plan.decision
+    value = decision.override or "unset"
+    detail = f"{decision.target}: HSA_OVERRIDE_GFX_VERSION {value} (image targets from {ctx.supported.source})"
+    configured = ctx.values.get("HSA_OVERRIDE_GFX_VERSION")
+    if not decision.usable:
+        return CheckResult(
+            "rocm target",
+            FAIL if ctx.flavour == "rocm" else WARN,
+            f"{detail}: {decision.reason}",
+            "use the CPU lab: run `scripts/lab setup` (it sets LAB_FLAVOUR=cpu)",
+        )
+    if (
+        ctx.env is not None
+        and ctx.flavour == "rocm"
+        and configured != decision.override
+        and (configured or decision.override)
+    ):
+        return CheckResult(
+            "rocm target",
+            FAIL,
+            f"{detail}, but .env has {configured or 'none'}",
+            "run `scripts/lab setup` to write the right value (a wrong override can crash the driver)",
+        )
+    if plan.warnings:
+        return CheckResult(
+            "rocm target",
+            WARN,
+            f"{detail}: {'; '.join(plan.warnings)}",
+            "save your work often; the CPU lab is the safe fallback for long runs",
+        )
+    return CheckResult("rocm target", OK, detail)
+
+
+def device_files(ctx: Context) -> CheckResult | None:
+    host = ctx.host
+    if ctx.flavour == "rocm":
+        needed = ["/dev/kfd"] + ([f"/dev/dri/renderD{ctx.plan.gpu.render_minor}"] if ctx.plan.gpu else [])
+    elif ctx.flavour == "nvidia" and not host.is_wsl:
+        needed = ["/dev/nvidiactl", "/dev/nvidia0"]
+    else:
+        return None
+    missing = [path for path in needed if host.device(path) is None]
+    if missing:
+        fix = (
+            "install and load the amdgpu driver (ROCm needs /dev/kfd)"
+            if ctx.flavour == "rocm"
+            else "install the NVIDIA driver and reboot"
+        )
+        return CheckResult("device files", FAIL, f"missing: {', '.join(missing)}", fix)
+    parts, closed = [], []
+    for path in needed:
+        device = host.device(path)
+        assert device is not None
+        name = host.group_name(device.gid) or "?"
+        opens = can_open(device, host.user)
+        parts.append(
+            f"{path} gid {device.gid} ({name}), mode {device.mode:o}, "
+            + ("you can open it" if opens else "not openable by you")
+        )
+        if not opens:
+            closed.append((path, name))
+    detail = "; ".join(parts)
+    if closed and ctx.docker.rootless:
+        groups = " ".join(sorted({n for _, n in closed}))
+        return CheckResult(
+            "device files",
+            FAIL,
+            detail + "; rootless Docker can only pass on what you can open",
+            f"run `sudo usermod -aG {groups.replace(' ', ',')} $USER`, then log out and back in",
+        )
+    if closed:
+        return CheckResult(
+            "device files",
+            WARN,
+            detail + "; the container still gets them through group_add",
+            "optional: `sudo usermod -aG render,video $USER` so host tools (rocminfo) work too",
+        )
+    return CheckResult("device files", OK, detail)
+
+
+def _nvidia_relevant(ctx: Context) -> bool:
+    return ctx.flavour == "nvidia" or ctx.plan.flavour == "nvidia"
+
+
+def nvidia_driver(ctx: Context) -> CheckResult | None:
+    if not _nvidia_relevant(ctx):
+        return None
+    path = ctx.host.tools.get("nvidia-smi")
+    if path is None:
+        return CheckResult(
+            "nvidia driver",
+            FAIL,
+            "nvidia-smi not found: the NVIDIA driver is not installed",
+            "install your distribution's NVIDIA driver package and reboot",
+        )
+    return CheckResult("nvidia driver", OK, f"nvidia-smi at {path}")
+
+
+def nvidia_toolkit(ctx: Context) -> CheckResult | None:
+    if not _nvidia_relevant(ctx):
+        return None
+    host = ctx.host
+    runtimes = set(ctx.docker.runtimes) | set(((host.daemon_json or {}).get("runtimes") or {}).keys())
+    found = []
+    if "nvidia-container-runtime-hook" in host.tools:
+        found.append("nvidia-container-runtime-hook installed")
+    if "nvidia" in runtimes:
+        found.append("runtime 'nvidia' in Docker's daemon.json")
+    nvidia_cdi = [spec for spec in host.cdi_specs if "nvidia" in spec]
+    if nvidia_cdi:
+        found.append(f"CDI spec {', '.join(nvidia_cdi)}")
+    fix = (
+        "install nvidia-container-toolkit, then "
+        "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`"
+    )
+    if host.daemon_json_error:
+        return CheckResult(
+            "nvidia toolkit", FAIL, host.daemon_json_error, "fix the JSON syntax, then `sudo systemctl restart docker`"
+        )
+    # Compose's `driver: nvidia` device request needs the hook; the runtime entry or a CDI spec shows it is wired up.
+    if "nvidia-container-runtime-hook" in host.tools and len(found) > 1:
+        return CheckResult("nvidia toolkit", OK, "; ".join(found))
+    if found:
+        return CheckResult("nvidia toolkit", WARN, "; ".join(found) + ", but not configured for Docker", fix)
+    return CheckResult(
+        "nvidia toolkit",
+        FAIL,
+        "the NVIDIA Container Toolkit is not installed; Docker will say: "
+        'could not select device driver "" with capabilities: [[gpu]]',
+        fix,
+    )
+
+
+def wsl(ctx: Context) -> CheckResult | None:
+    host = ctx.host
+    if not host.is_wsl:
+        return None
+    if ctx.plan.flavour == "nvidia":
+        return CheckResult("wsl2", OK, "WSL2: NVIDIA GPUs work through the Windows driver and Docker's GPU support")
+    amd = any(c.vendor == "AMD" for c in host.cards) or host.device("/dev/dxg") is not None
+    detail = (
+        "WSL2 has no /dev/kfd; an AMD GPU is reached through /dev/dxg, which this lab's ROCm stack does not use"
+        if amd
+        else "WSL2 without a GPU the lab can use"
+    )
+    return CheckResult(
+        "wsl2", WARN, detail + "; the CPU lab runs", "for the AMD GPU, run the lab on a native Linux install"
+    )
+
+
+def selinux(ctx: Context) -> CheckResult | None:
+    if not ctx.host.selinux_enforcing:
+        return None
+    return CheckResult(
+        "selinux",
+        WARN,
+        "SELinux is enforcing: containers may not write to ./work without a label",
+        "run `chcon -Rt container_file_t work` once (or add `:z` to the work bind mount in compose.override.yaml)",
+    )
+
+
+def not_root(ctx: Context) -> CheckResult | None:
+    if ctx.host.user.uid != 0:
+        return None
+    return CheckResult(
+        "user",
+        WARN,
+        "the doctor runs as root, so the user and device checks describe root",
+        "run `scripts/lab doctor` as your own user, without sudo",
+    )
+
+
+def disk(ctx: Context) -> CheckResult | None:
+    if ctx.disk_free is None:
+        return None
+    need = IMAGE_SPACE[ctx.flavour]
+    where = ctx.docker.root_dir or "Docker's data folder"
+    detail = f"{ctx.disk_free / GB:.1f} GB free in {where}"
+    if not ctx.image_present and ctx.disk_free < need:
+        return CheckResult(
+            "disk",
+            FAIL,
+            f"{detail}; the {ctx.flavour} image needs about {need // GB} GB",
+            "free space (`docker system prune` removes unused images) or ask for an offline copy of the image",
+        )
+    if ctx.disk_free < 2 * GB:
+        return CheckResult(
+            "disk", WARN, f"{detail}; datasets and caches need room too", "free some space (`docker system prune`)"
+        )
+    return CheckResult("disk", OK, detail)
+
+
+def port(ctx: Context) -> CheckResult | None:
+    if ctx.port_free is None:
+        return None
+    if ctx.port_free:
+        return CheckResult("port", OK, f"port {ctx.port} is free")
+    if f":{ctx.port}->" in ctx.docker.lab_ports:
+        return CheckResult("port", OK, f"port {ctx.port} is used by the running lab")
+    return CheckResult(
+        "port",
+        FAIL,
+        f"port {ctx.port} is used by another program",
+        "stop that program, or set LAB_PORT=8889 (another free port) in .env",
+    )
+
+
+def env_file(ctx: Context) -> CheckResult:
+    if ctx.env is None:
+        return CheckResult(
+            "env",
+            WARN,
+            f"no {ctx.env_path}: the defaults apply (CPU lab, generated token)",
+            "run `scripts/lab setup` to write one for this computer",
+        )
+    problems = validate(ctx.env)
+    if problems:
+        return CheckResult(
+            "env",
+            FAIL,
+            "; ".join(p.text(ctx.env_path) for p in problems),
+            problems[0].problem.fix[:1].upper() + problems[0].problem.fix[1:] + ".",
+        )
+    values = ctx.values
+    configured = values.get("LAB_FLAVOUR")
+    if configured and configured != ctx.plan.flavour:
+        return CheckResult(
+            "env",
+            WARN,
+            f"{ctx.env_path} is valid, but says LAB_FLAVOUR={configured} while this computer suits {ctx.plan.flavour}",
+            "run `scripts/lab setup` to update it (your other settings stay)",
+        )
+    compose_file = values.get("COMPOSE_FILE")
+    if compose_file and compose_file != compose.compose_file_value(ctx.flavour):
+        return CheckResult(
+            "env",
+            WARN,
+            f"COMPOSE_FILE={compose_file} does not match LAB_FLAVOUR={ctx.flavour}",
+            "run `scripts/lab setup` so plain `docker compose` picks the same files",
+        )
+    return CheckResult("env", OK, f"{ctx.env_path} is valid")
+
+
+def work_dir(ctx: Context) -> CheckResult | None:
+    if ctx.work_dir_exists is None:
+        return None
+    if ctx.work_dir_exists:
+        return CheckResult("work folder", OK, f"{ctx.work_dir} exists")
+    return CheckResult(
+        "work folder",
+        FAIL,
+        f"{ctx.work_dir} does not exist (Docker would create it owned by root)",
+        f"run `mkdir -p {ctx.work_dir}`",
+    )
+
+
+Check = Callable[[Context], "CheckResult | None"]
+CHECKS: tuple[Check, ...] = (
+    docker_cli,
+    docker_engine,
+    compose_v2,
+    gpu,
+    rocm_override,
+    device_files,
+    nvidia_driver,
+    nvidia_toolkit,
+    wsl,
+    selinux,
+    not_root,
+    disk,
+    port,
+    env_file,
+    work_dir,
+)
+
+
+def run_all(ctx: Context) -> list[CheckResult]:
+    return [result for check in CHECKS if (result := check(ctx)) is not None]
+
+
+def blocking(results: list[CheckResult]) -> bool:
+    return any(r.status == FAIL for r in results)

@@ -1,0 +1,46 @@
+"""Printing check results: text for people (colour only on a terminal), JSON for tools."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TextIO
+
+from labhost.checks import FAIL, OK, WARN, CheckResult
+
+COLOURS = {OK: "\033[32m", WARN: "\033[33m", FAIL: "\033[31m"}
+RESET = "\033[0m"
+
+
+def use_colour(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """https://no-color.org: any non-empty NO_COLOR turns colour off; so do pipes and TERM=dumb."""
+    if environ.get("NO_COLOR", ""):
+        return False
+    if environ.get("TERM") == "dumb":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def text(results: list[CheckResult], *, colour: bool) -> str:
+    width = max((len(r.name) for r in results), default=0)
+    lines = []
+    for r in results:
+        tag = f"[{r.status}]".ljust(6)
+        if colour:
+            tag = f"{COLOURS[r.status]}{tag}{RESET}"
+        lines.append(f"{tag} {r.name.ljust(width)}  {r.detail}")
+        if r.fix and r.status != OK:
+            lines.append(f"{' ' * 7}{' ' * width}  fix: {r.fix}")
+    failed = sum(r.status == FAIL for r in results)
+    warned = sum(r.status == WARN for r in results)
+    if failed:
+        lines.append(f"\n{failed} problem(s) stop the lab from starting; fix them and run the doctor again.")
+    else:
+        lines.append(f"\nReady to start{f' ({warned} warning(s))' if warned else ''}: scripts/lab up")
+    return "\n".join(lines)
+
+
+def as_json(results: list[CheckResult], extra: Mapping[str, object] | None = None) -> str:
+    data = {"ok": not any(r.status == FAIL for r in results), "checks": [r.as_dict() for r in results]}
+    data.update(extra or {})
+    return json.dumps(data, indent=1)
