@@ -8,59 +8,26 @@ for the exact line they saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-TROUBLESHOOTING = "docs/troubleshooting.md"
+from labkit import diagnose_common, diagnose_nvidia, diagnose_rocm
 
+# The vocabulary lives in labkit.verdicts so the vendor rule modules can use it without an
+# import cycle; it is re-exported here, the module everyone imports.
+from labkit.verdicts import TROUBLESHOOTING, Facts, Rule, Verdict, slug, verdict
 
-@dataclass(frozen=True)
-class Facts:
-    """Everything the gate learnt: the probe's JSON, its log, and the container's view."""
-
-    probe: Mapping  # the probe's JSON object ({} when it produced none)
-    log: str = ""  # TensorFlow's and the runtime's own stderr lines
-    timed_out: bool = False
-    exit_code: int | None = 0
-    flavour: str = "cpu"  # cpu, nvidia or rocm: which compose overlay started us
-    env: Mapping[str, str] = field(default_factory=dict)
-    # Device files seen in the container: path -> "ok" (openable) or "denied".
-    devices: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def gpus(self) -> list[Mapping]:
-        return list(self.probe.get("gpus") or [])
-
-    @property
-    def working_gpus(self) -> list[Mapping]:
-        return [g for g in self.gpus if g.get("matmul_ok") and g.get("conv_ok")]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """status: 'gpu' (a GPU works), 'cpu' (no GPU, by design or not), or 'fail'."""
-
-    status: str
-    headline: str
-    fix: str
-    anchor: str = ""  # heading slug in docs/troubleshooting.md
-
-    @property
-    def doc_link(self) -> str:
-        return f"{TROUBLESHOOTING}#{self.anchor}" if self.anchor else TROUBLESHOOTING
-
-
-def slug(headline: str) -> str:
-    """GitHub's heading anchor for a headline, so verdicts link to their section."""
-    kept = "".join(c for c in headline.lower() if c.isalnum() or c in " -_")
-    return kept.strip().replace(" ", "-")
-
-
-def verdict(status: str, headline: str, fix: str) -> Verdict:
-    return Verdict(status, headline, fix, slug(headline) if status != "gpu" else "")
-
-
-Rule = Callable[[Facts], "Verdict | None"]
+__all__ = [
+    "TROUBLESHOOTING",
+    "Facts",
+    "GateDecision",
+    "RULES",
+    "Rule",
+    "Verdict",
+    "diagnose",
+    "gate_policy",
+    "slug",
+    "verdict",
+]
 
 
 def probe_timed_out(facts: Facts) -> Verdict | None:
@@ -144,11 +111,17 @@ def gpu_failed(facts: Facts) -> Verdict | None:
     )
 
 
-# Order matters: specific causes first, then what works, then the general fallbacks.
-# Vendor-specific rules (ROCm, NVIDIA) are inserted before `gpu_wrong_numbers`.
+# Order matters: a hung or missing TensorFlow first; then the vendor rules, which explain a
+# crash or a missing GPU from the device files, the environment and the runtime's own log
+# lines (so they sit before `probe_crashed`, whose message says nothing about the cause);
+# then what works, then the general fallbacks. The vendor rules stay silent while a GPU
+# works, except the ones about an override that must never be set.
 RULES: list[Rule] = [
     probe_timed_out,
     tensorflow_missing,
+    *diagnose_rocm.RULES,
+    *diagnose_nvidia.RULES,
+    *diagnose_common.RULES,
     probe_crashed,
     gpu_works,
     gpu_wrong_numbers,

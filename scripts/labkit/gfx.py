@@ -44,6 +44,19 @@ def from_kfd_version(value: int) -> GfxTarget | None:
     return GfxTarget(value // 10000, (value // 100) % 100, value % 100)
 
 
+def from_kfd_properties(text: str) -> GfxTarget | None:
+    """The target of one KFD topology node, from the text of its `properties` file.
+
+    The file holds one "name value" pair a line; CPU nodes say gfx_target_version 0.
+    KFD describes the silicon, so this is the card's real target even under an override.
+    """
+    for line in text.splitlines():
+        key, _, value = line.strip().partition(" ")
+        if key == "gfx_target_version" and value.strip().isdigit():
+            return from_kfd_version(int(value.strip()))
+    return None
+
+
 def from_llvm_name(name: str) -> GfxTarget | None:
     """Parse 'gfx1031', 'gfx90c' or 'gfx90a:xnack-' (feature suffixes are ignored)."""
     base = name.strip().lower().split(":", 1)[0]

@@ -1,0 +1,390 @@
+"""The GPU gate's AMD ROCm rules: device files, HSA_OVERRIDE_GFX_VERSION, and what
+TensorFlow and the ROCm runtime print when they give up on a card.
+
+Pure functions over labkit.verdicts.Facts. Each rule returns one verdict with one fix, or
+None. Headlines are fixed strings (they are headings in docs/troubleshooting.md); whatever
+depends on the machine (the target, the value to set) goes into the fix.
+
+The log formats matched here, and where they come from:
+- "Ignoring visible gpu device (device: 0, name: ..., pci bus id: ...) with AMDGPU version :
+  gfx1031. The supported AMDGPU versions are gfx1030, gfx900, ...": LOG(INFO) in TensorFlow's
+  tensorflow/core/common_runtime/gpu/gpu_device.cc; the list is
+  RocmComputeCapability::supported_gfx_versions_str(), joined with ", ".
+- "gfx1030gfx1100, gfx900, ...": tensorflow-rocm 2.14.0.600, a missing comma in that list
+  (ROCm/tensorflow-upstream issues 2410, 2488, 2524).
+- "failed call to hipInit: HIP_ERROR_...": LOG(ERROR) in XLA's stream_executor/rocm/rocm_driver.cc.
+- "HSA_STATUS_ERROR_...: ...": hsa_status_string() in ROCR-Runtime.
+- "No compatible code objects found for: gfx...": LogPrintfError in HIP's (ROCm/clr)
+  code-object loader; "hipErrorNoBinaryForGpu: Unable to find code object for all current
+  devices!" is the older runtime's abort (ROCm/tensorflow-upstream issue 1800).
+- "Memory access fault by GPU node-1 (Agent handle: ...) on address ...": ROCR-Runtime's
+  fault handler, printed just before the process aborts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from labkit import gfx
+from labkit.verdicts import Facts, Rule, Verdict, verdict
+
+OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
+# The image's compiled target list, baked in by Dockerfile.rocm. TensorFlow's own list in
+# its log wins when present: the image label can drift from what was really compiled.
+TARGETS_ENV = "LAB_ROCM_TF_TARGETS"
+CPU_LAB = "`docker compose up` (the CPU lab)"
+GID_FIX = {
+    "/dev/kfd": "LAB_VIDEO_GID to the number `stat -c %g /dev/kfd` prints",
+    "render": "LAB_RENDER_GID to the number `stat -c %g /dev/dri/renderD128` prints",
+}
+
+# Headlines: what the student reads, and the headings of docs/troubleshooting.md.
+WSL2 = "This is WSL2, where ROCm containers cannot reach the GPU"
+KFD_DRIVER_MISSING = "The amdgpu compute driver (/dev/kfd) is not available"
+DEVICES_NOT_PASSED = "The AMD GPU devices were not passed into the container"
+DEVICES_DENIED = "The container is not allowed to open the AMD GPU devices"
+OVERRIDE_EMPTY = "HSA_OVERRIDE_GFX_VERSION is set but empty"
+OVERRIDE_MALFORMED = "HSA_OVERRIDE_GFX_VERSION has the wrong form"
+OVERRIDE_OTHER_MAJOR = "HSA_OVERRIDE_GFX_VERSION names another GPU generation than this card"
+OVERRIDE_NOT_NEEDED = "HSA_OVERRIDE_GFX_VERSION is set for a card this image supports"
+GLUED_BUILD = "This image's TensorFlow has a broken GPU list"
+SKIPPED_NEEDS_OVERRIDE = "TensorFlow skipped this GPU: it needs HSA_OVERRIDE_GFX_VERSION"
+SKIPPED_RISKY_OVERRIDE = "TensorFlow skipped this GPU: the override that enables it is known to crash"
+SKIPPED_UNUSABLE = "This AMD GPU is not supported by current ROCm images"
+SKIPPED_NO_CODE = "This image's TensorFlow has no code for this GPU"
+OVERRIDE_NOT_IN_LIST = "HSA_OVERRIDE_GFX_VERSION names a target this image does not support"
+NO_CODE_OBJECT = "ROCm found no GPU code for this card in the image"
+MEMORY_FAULT = "The GPU stopped with a memory access fault"
+OUT_OF_RESOURCES = "The ROCm runtime could not start on this GPU"
+HIP_INIT_FAILED = "The ROCm runtime found no usable GPU"
+
+HEADLINES = (
+    WSL2,
+    KFD_DRIVER_MISSING,
+    DEVICES_NOT_PASSED,
+    DEVICES_DENIED,
+    OVERRIDE_EMPTY,
+    OVERRIDE_MALFORMED,
+    OVERRIDE_OTHER_MAJOR,
+    OVERRIDE_NOT_NEEDED,
+    GLUED_BUILD,
+    SKIPPED_NEEDS_OVERRIDE,
+    SKIPPED_RISKY_OVERRIDE,
+    SKIPPED_UNUSABLE,
+    SKIPPED_NO_CODE,
+    OVERRIDE_NOT_IN_LIST,
+    NO_CODE_OBJECT,
+    MEMORY_FAULT,
+    OUT_OF_RESOURCES,
+    HIP_INIT_FAILED,
+)
+
+# The device description may itself hold parentheses ("AMD Radeon(TM) Graphics"), so the
+# match runs lazily up to ") with AMDGPU version". The target may carry feature flags
+# ("gfx90a:sramecc+:xnack-") in some builds; TensorFlow prints the part before the colon.
+IGNORED_GPU = re.compile(
+    r"Ignoring visible gpu device \((?P<device>.*?)\) with AMDGPU version : "
+    r"(?P<target>gfx[0-9a-f]+)\S*?\. The supported AMDGPU versions are (?P<supported>.*?)\.?[ \t]*$",
+    re.MULTILINE,
+)
+DEVICE_NAME = re.compile(r"name: (?P<name>.*?), pci bus id")
+NO_CODE_OBJECT_PATTERN = re.compile(
+    r"No compatible code objects found for: (?P<target>gfx[0-9a-f]+)"
+    r"|hipErrorNoBinaryForGpu"
+    r"|HSA_STATUS_ERROR_INVALID_ISA"
+)
+MEMORY_FAULT_PATTERN = re.compile(r"Memory access fault by GPU node-\d+")
+HIP_INIT_PATTERN = re.compile(r"failed call to hipInit: (?P<error>\S+)")
+
+
+@dataclass(frozen=True)
+class IgnoredGpu:
+    """One "Ignoring visible gpu device" line, taken apart."""
+
+    device: str  # the card's marketing name, or TensorFlow's whole description
+    target: str  # the gfx name TensorFlow saw (the override's, if one is set)
+    supported_text: str  # the list exactly as printed, glued names included
+
+
+def ignored_gpus(log: str) -> list[IgnoredGpu]:
+    found = []
+    for match in IGNORED_GPU.finditer(log):
+        name = DEVICE_NAME.search(match["device"])
+        device = name["name"].strip() if name and name["name"].strip() else match["device"]
+        found.append(IgnoredGpu(device, match["target"], match["supported"].strip()))
+    return found
+
+
+def is_rocm(facts: Facts) -> bool:
+    """The ROCm overlay started us, or the image's TensorFlow is a ROCm build."""
+    return facts.flavour == "rocm" or str(facts.build.get("is_rocm_build")) == "True"
+
+
+def override_setting(facts: Facts) -> str | None:
+    """The override as the container got it: None when absent, "" when set but empty."""
+    value = facts.env.get(OVERRIDE)
+    return None if value is None else str(value)
+
+
+def supported_targets(facts: Facts) -> list[gfx.GfxTarget]:
+    """The image's compiled targets: TensorFlow's printed list wins over the image's label.
+
+    A glued list (the broken build) is not a list: glued names are dropped by the parser, and
+    the rule for that build speaks before anything relies on this.
+    """
+    for ignored in ignored_gpus(facts.log):
+        return gfx.parse_target_list(ignored.supported_text)
+    return gfx.parse_target_list(facts.env.get(TARGETS_ENV, ""))
+
+
+def card_target(facts: Facts) -> gfx.GfxTarget | None:
+    """The card's real target: KFD's, or TensorFlow's when no override could disguise it."""
+    for name in facts.kfd_targets:
+        target = gfx.from_llvm_name(name)
+        if target is not None:
+            return target
+    if override_setting(facts) is None:
+        for ignored in ignored_gpus(facts.log):
+            return gfx.from_llvm_name(ignored.target)
+    return None
+
+
+def _why(decision: gfx.OverrideDecision) -> str:
+    """The reason for a recommended override, without repeating the value itself."""
+    donor = gfx.from_override(decision.override or "")
+    return f"{decision.target} is not in this image's list and runs as {donor.llvm_name if donor else '?'}"
+
+
+def advice_for(target: gfx.GfxTarget | None, supported: list[gfx.GfxTarget], *, current: str | None) -> str:
+    """The one thing to do about the override for this card, as a clause of a fix.
+    `current` is the override in effect (None when unset)."""
+    if target is None:
+        if current:
+            return f"delete {OVERRIDE} from .env, start again, and the lab names the right value for your card"
+        return (f"run `python3 scripts/lab doctor` on the host: it reads the card's target"
+                f" and names the {OVERRIDE} value")
+    decision = gfx.decide_override(target, supported)
+    if decision.override and decision.override == (current or "").strip():
+        # The rule's own answer is already set and the card still fails: nothing else to borrow.
+        why = decision.warning or f"{decision.target} does not run reliably as its stand-in"
+        return f"{current} is already the only override for {decision.target}, and {why}: delete it and use {CPU_LAB}"
+    if decision.override:
+        advice = f"set {OVERRIDE}={decision.override} in .env ({_why(decision)})"
+        return f"{advice}; note: {decision.warning}" if decision.warning else advice
+    if decision.usable and current:
+        return f"delete {OVERRIDE} from .env ({decision.reason})"
+    if decision.usable:
+        # Supported, no override, and still no kernels: the image does not match its label.
+        return f"{decision.reason}, so the image itself is broken: rebuild it with `docker compose build --pull`"
+    return (f"delete {OVERRIDE} from .env; " if current else "") + decision.reason
+
+
+def _no_working_gpu(facts: Facts) -> bool:
+    # A working GPU outranks any complaint about another one (an ignored iGPU beside a
+    # working dGPU is the normal case on many desktops).
+    return not facts.working_gpus
+
+
+# --- device files -------------------------------------------------------------------------
+
+
+def kfd_missing(facts: Facts) -> Verdict | None:
+    """No /dev/kfd: say which of the three usual reasons the rest of the facts point at."""
+    if facts.flavour != "rocm" or "/dev/kfd" in facts.devices or not _no_working_gpu(facts):
+        return None
+    if "/dev/dxg" in facts.devices:
+        # WSL2 exposes GPUs through /dev/dxg only; ROCm's Linux runtime needs /dev/kfd.
+        return verdict("fail", WSL2, f"ROCm in Docker on WSL2 is not supported by this lab: use {CPU_LAB}, "
+                       "or native Linux for the AMD GPU")
+    if any(path.startswith("/dev/dri/renderD") for path in facts.devices):
+        # The overlay passes /dev/dri and /dev/kfd together: render nodes alone mean the
+        # graphics half of amdgpu is there but its compute interface (KFD) is not.
+        return verdict("fail", KFD_DRIVER_MISSING, "on the host, `ls -l /dev/kfd` must show the device: install the "
+                       "amdgpu driver with compute support (a kernel with HSA_AMD, or amdgpu-dkms), reboot, "
+                       "start again")
+    return verdict("fail", DEVICES_NOT_PASSED, "start the lab with both files: "
+                   "`docker compose -f compose.yaml -f compose.rocm.yaml up`; if that fails with "
+                   "'error gathering device information', the host's amdgpu driver is not loaded")
+
+
+def devices_denied(facts: Facts) -> Verdict | None:
+    if not is_rocm(facts) or not _no_working_gpu(facts):
+        return None
+    denied = [path for path, state in facts.devices.items()
+              if state == "denied" and (path == "/dev/kfd" or path.startswith("/dev/dri/renderD"))]
+    if not denied:
+        return None
+    settings = []
+    if "/dev/kfd" in denied:
+        settings.append(GID_FIX["/dev/kfd"])
+    if any(path != "/dev/kfd" for path in denied):
+        settings.append(GID_FIX["render"])
+    return verdict("fail", DEVICES_DENIED, f"in .env set {' and '.join(settings)} (run `stat` on the host), "
+                   f"then start again; denied here: {', '.join(sorted(denied))}")
+
+
+# --- HSA_OVERRIDE_GFX_VERSION -------------------------------------------------------------
+
+
+def override_empty(facts: Facts) -> Verdict | None:
+    """An empty override makes ROCm find no GPU at all (HSA_STATUS_ERROR_OUT_OF_RESOURCES)."""
+    value = override_setting(facts)
+    if not is_rocm(facts) or value is None or value.strip():
+        return None
+    return verdict("fail", OVERRIDE_EMPTY, f"delete the {OVERRIDE} line from .env (an empty value makes ROCm "
+                   "find no GPU at all), then start again")
+
+
+def override_malformed(facts: Facts) -> Verdict | None:
+    value = override_setting(facts)
+    if not is_rocm(facts) or not value or not value.strip() or gfx.from_override(value) is not None:
+        return None
+    return verdict("fail", OVERRIDE_MALFORMED, f"{OVERRIDE}={value!r} is not three numbers like 10.3.0: "
+                   + advice_for(card_target(facts), supported_targets(facts), current=override_setting(facts)))
+
+
+def override_other_major(facts: Facts) -> Verdict | None:
+    """Never across major versions: newer ROCm rejects it, and it has crashed the driver."""
+    value = gfx.from_override(override_setting(facts) or "")
+    card = card_target(facts)
+    if not is_rocm(facts) or value is None or card is None or value.major == card.major:
+        return None
+    return verdict("fail", OVERRIDE_OTHER_MAJOR, f"{OVERRIDE}={value.override_value} pretends this "
+                   f"{card.llvm_name} is a {value.llvm_name}: "
+                   + advice_for(card, supported_targets(facts), current=override_setting(facts)))
+
+
+def override_not_needed(facts: Facts) -> Verdict | None:
+    """Never override a card the image supports natively: that has crashed ROCm."""
+    value = override_setting(facts)
+    card = card_target(facts)
+    if not is_rocm(facts) or not value or card is None or card not in supported_targets(facts):
+        return None
+    return verdict("fail", OVERRIDE_NOT_NEEDED, f"delete {OVERRIDE} from .env: this image runs "
+                   f"{card.llvm_name} natively, and overriding a supported card has crashed ROCm")
+
+
+# --- what TensorFlow and the runtime print ------------------------------------------------
+
+
+def glued_build(facts: Facts) -> Verdict | None:
+    """tensorflow-rocm 2.14.0.600 lost a comma: "gfx1030gfx1100" matches no card at all."""
+    if not _no_working_gpu(facts):
+        return None
+    if not any(gfx.has_glued_targets(ignored.supported_text) for ignored in ignored_gpus(facts.log)):
+        return None
+    return verdict("fail", GLUED_BUILD, "this is the tensorflow-rocm 2.14.0.600 build, which refuses gfx1030 and "
+                   "gfx1100 cards even with an override: set LAB_BASE_IMAGE in .env to a rocm/tensorflow tag with "
+                   "TensorFlow 2.16 or newer (ask your instructor for the class's tag) and rebuild")
+
+
+def _pick_ignored(ignored: list[IgnoredGpu]) -> IgnoredGpu:
+    """With an iGPU and a dGPU both refused, advise about the one worth rescuing: of those an
+    override can rescue, the newest target (on such desktops the discrete card)."""
+    rescuable = [(target, item) for item in ignored
+                 if (target := gfx.from_llvm_name(item.target)) is not None and gfx.donor_for(target) is not None]
+    if not rescuable:
+        return ignored[0]
+    return max(rescuable, key=lambda pair: pair[0])[1]
+
+
+def _other_generations(ignored: list[IgnoredGpu], chosen: gfx.GfxTarget) -> list[str]:
+    """Refused cards of another family: the override is process-wide and would hit them too."""
+    others = (gfx.from_llvm_name(item.target) for item in ignored)
+    return sorted({t.llvm_name for t in others if t is not None and t.family != chosen.family})
+
+
+def gpu_skipped(facts: Facts) -> Verdict | None:
+    """TensorFlow refused the card's target: recommend exactly what the override rule allows."""
+    ignored = ignored_gpus(facts.log)
+    if not ignored or not _no_working_gpu(facts):
+        return None
+    chosen = _pick_ignored(ignored)
+    seen = gfx.from_llvm_name(chosen.target)
+    supported = gfx.parse_target_list(chosen.supported_text)
+    if seen is None or seen in supported:
+        return None
+    override = gfx.from_override(override_setting(facts) or "")
+    if override is not None and override == seen:
+        # TensorFlow saw the override, not the card: the override itself is the problem.
+        return verdict("fail", OVERRIDE_NOT_IN_LIST, f"{OVERRIDE}={override.override_value} makes the card look "
+                       f"like {seen.llvm_name}, which this image lacks: "
+                       + advice_for(card_target(facts), supported, current=override_setting(facts)))
+    decision = gfx.decide_override(seen, supported)
+    where = f"{chosen.device} ({seen.llvm_name})"
+    if decision.override:
+        fix = f"add {OVERRIDE}={decision.override} to .env and start again ({_why(decision)})"
+        others = _other_generations(ignored, seen)
+        if others:
+            fix += (f"; this computer also has a {', '.join(others)} GPU, so also set ROCR_VISIBLE_DEVICES in .env "
+                    f"to the index of the {seen.llvm_name} (`rocminfo` lists them) to keep the override off it")
+        if decision.warning:
+            return verdict("fail", SKIPPED_RISKY_OVERRIDE, f"{where}: to try it, {fix}; {decision.warning}")
+        return verdict("fail", SKIPPED_NEEDS_OVERRIDE, fix)
+    if seen.llvm_name in gfx.UNUSABLE_TARGETS:
+        return verdict("fail", SKIPPED_UNUSABLE, f"{where}: {decision.reason}")
+    return verdict("fail", SKIPPED_NO_CODE, f"{where}: {decision.reason}; until then use {CPU_LAB}")
+
+
+def no_code_object(facts: Facts) -> Verdict | None:
+    """The runtime looked for kernels built for this target and found none."""
+    match = NO_CODE_OBJECT_PATTERN.search(facts.log)
+    if match is None or not _no_working_gpu(facts):
+        return None
+    value = override_setting(facts)
+    card = card_target(facts)
+    if card is None and match["target"] and not value:
+        # Without an override the runtime names the card's own target.
+        card = gfx.from_llvm_name(match["target"])
+    advice = advice_for(card, supported_targets(facts), current=value)
+    if value:
+        return verdict("fail", NO_CODE_OBJECT, f"{OVERRIDE}={value} does not fit this card: {advice}")
+    return verdict("fail", NO_CODE_OBJECT, advice)
+
+
+def memory_fault(facts: Facts) -> Verdict | None:
+    if not MEMORY_FAULT_PATTERN.search(facts.log) or not _no_working_gpu(facts):
+        return None
+    value = override_setting(facts)
+    if value:
+        advice = advice_for(card_target(facts), supported_targets(facts), current=value)
+        return verdict("fail", MEMORY_FAULT, f"the card crashed while running as {OVERRIDE}={value}: {advice}")
+    return verdict("fail", MEMORY_FAULT, "update the host's kernel and amdgpu driver and reboot; if it repeats, "
+                   f"use {CPU_LAB} and send this report to your instructor")
+
+
+def out_of_resources(facts: Facts) -> Verdict | None:
+    """HSA_STATUS_ERROR_OUT_OF_RESOURCES at start-up: the runtime could not open the GPU at
+    all (an empty override is caught before this rule; rocminfo fails the same way)."""
+    if "HSA_STATUS_ERROR_OUT_OF_RESOURCES" not in facts.log or not _no_working_gpu(facts):
+        return None
+    return verdict("fail", OUT_OF_RESOURCES, "run `rocminfo` on the host: if it fails the same way, the card is "
+                   "not supported by the host's ROCm or amdgpu driver (update it and reboot); if it works, close "
+                   "other programs using the GPU and start again")
+
+
+def hip_init_failed(facts: Facts) -> Verdict | None:
+    match = HIP_INIT_PATTERN.search(facts.log)
+    if match is None or not _no_working_gpu(facts):
+        return None
+    return verdict("fail", HIP_INIT_FAILED, f"hipInit said {match['error']}: run `rocminfo` on the host, and "
+                   "`python3 scripts/lab doctor` to check the driver, the device files and the group ids")
+
+
+# Order: what the container cannot reach, then settings that must never be used, then what
+# the software printed, most specific first.
+RULES: list[Rule] = [
+    kfd_missing,
+    devices_denied,
+    override_empty,
+    override_malformed,
+    override_other_major,
+    override_not_needed,
+    glued_build,
+    gpu_skipped,
+    no_code_object,
+    memory_fault,
+    out_of_resources,
+    hip_init_failed,
+]
