@@ -1,0 +1,355 @@
+"""The GPU gate's diagnosis as data: probe output in, one verdict and one fix out.
+
+The logs under fixtures/diagnose/ are written in the formats the real software prints; each
+file's `# ` header says where its format comes from. Cases without a log line test what the
+container sees (device files, environment); their comments say why the facts look that way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from labkit import diagnose_common, diagnose_nvidia, diagnose_rocm, gfx
+from labkit.diagnose import RULES, Facts, diagnose, gate_policy, slug
+
+FIXTURES = Path(__file__).parent / "fixtures" / "diagnose"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+# TensorFlow r2.18's ROCm targets, as Dockerfile.rocm bakes them into LAB_ROCM_TF_TARGETS.
+R218_TARGETS = "gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201"
+OLD_TARGETS = "gfx900 gfx906 gfx908 gfx90a gfx1030"
+
+
+def log(name: str) -> str:
+    """A fixture log without its `# ` source comments."""
+    lines = (FIXTURES / name).read_text().splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith("# "))
+
+
+def gpu(name: str = "AMD Radeon RX 6700 XT", *, works: bool = True, error: str | None = None) -> dict:
+    return {
+        "name": "/physical_device:GPU:0",
+        "device_name": name,
+        "compute_capability": None,
+        "matmul_ok": works,
+        "conv_ok": works,
+        "max_error": 1e-5 if works else None,
+        "error": error,
+    }
+
+
+def probe(*gpus: dict, build: str = "rocm", cuda_version: str | None = None) -> dict:
+    """The probe's JSON (see labkit/probe.py): TensorFlow imported, CPU fine, these GPUs."""
+    info = {"is_rocm_build": str(build == "rocm"), "is_cuda_build": str(build == "cuda")}
+    if cuda_version:
+        info["cuda_version"] = cuda_version
+    return {
+        "python": "3.12.3",
+        "tensorflow": "2.18.1",
+        "build": info,
+        "rocm_version": "6.4.1" if build == "rocm" else None,
+        "cuda_driver": "550.120" if build == "cuda" else None,
+        "gpus": list(gpus),
+        "cpu_ok": True,
+        "error": None,
+    }
+
+
+AMD_DEVICES = {"/dev/kfd": "ok", "/dev/dri/renderD128": "ok"}
+NVIDIA_DEVICES = {"/dev/nvidia0": "ok", "/dev/nvidiactl": "ok", "/dev/nvidia-uvm": "ok"}
+
+
+def rocm(log_text: str = "", *, env: dict | None = None, devices: dict | None = None,
+         gpus: tuple = (), kfd: tuple[str, ...] = (), exit_code: int | None = 0) -> Facts:
+    return Facts(
+        probe=probe(*gpus) if exit_code == 0 else {},
+        log=log_text,
+        exit_code=exit_code,
+        flavour="rocm",
+        env={"LAB_ROCM_TF_TARGETS": R218_TARGETS, **(env or {})},
+        devices=AMD_DEVICES if devices is None else devices,
+        kfd_targets=kfd,
+    )
+
+
+def nvidia(log_text: str = "", *, devices: dict | None = None, gpus: tuple = (),
+           cuda_version: str | None = None, exit_code: int | None = 0) -> Facts:
+    return Facts(
+        probe=probe(*gpus, build="cuda", cuda_version=cuda_version) if exit_code == 0 else {},
+        log=log_text,
+        exit_code=exit_code,
+        flavour="nvidia",
+        devices=NVIDIA_DEVICES if devices is None else devices,
+    )
+
+
+R = diagnose_rocm
+N = diagnose_nvidia
+
+
+@dataclass(frozen=True)
+class Case:
+    facts: Facts
+    status: str
+    headline: str
+    fix_has: tuple[str, ...] = ()
+    fix_lacks: tuple[str, ...] = ()
+
+
+CASES = {
+    # --- ROCm: TensorFlow's "Ignoring visible gpu device" line ----------------------------
+    "rx6700xt-gfx1031-unsupported-recommends-10.3.0": Case(
+        rocm(log("tf218-gfx1031-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        ("HSA_OVERRIDE_GFX_VERSION=10.3.0", "gfx1031", "gfx1030"), ("ROCR_VISIBLE_DEVICES",)),
+    "rx6600xt-gfx1032-tf213-list-recommends-10.3.0": Case(
+        rocm(log("tf213-gfx1032-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        ("HSA_OVERRIDE_GFX_VERSION=10.3.0",)),
+    "radeon680m-gfx1035-igpu-empty-name-recommends-10.3.0": Case(
+        rocm(log("tf218-gfx1035-igpu-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        ("HSA_OVERRIDE_GFX_VERSION=10.3.0",)),
+    "rx7600-gfx1102-r218-recommends-11.0.0": Case(
+        rocm(log("tf218-gfx1102-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        ("HSA_OVERRIDE_GFX_VERSION=11.0.0",), ("10.3.0",)),
+    "rx7600-gfx1102-list-without-gfx1100-never-crosses-to-10.3.0": Case(
+        rocm(log("tf215-gfx1102-no-gfx1100.log")), "fail", R.SKIPPED_NO_CODE,
+        ("gfx1100", "pin an image", "docker compose up"), ("HSA_OVERRIDE_GFX_VERSION=",)),
+    "radeon780m-gfx1103-recommends-11.0.0-with-page-fault-warning": Case(
+        rocm(log("tf218-gfx1103-ignored.log")), "fail", R.SKIPPED_RISKY_OVERRIDE,
+        ("HSA_OVERRIDE_GFX_VERSION=11.0.0", "page-fault", "AMD Radeon 780M")),
+    "rx580-gfx803-refused-polaris": Case(
+        rocm(log("tf212-gfx803-ignored.log")), "fail", R.SKIPPED_UNUSABLE,
+        ("Polaris", "Radeon RX 580 Series", "CPU lab"), ("HSA_OVERRIDE_GFX_VERSION=",)),
+    "rx5700xt-gfx1010-refused-rdna1": Case(
+        rocm(log("tf218-gfx1010-ignored.log")), "fail", R.SKIPPED_UNUSABLE,
+        ("RDNA1", "CPU lab"), ("HSA_OVERRIDE_GFX_VERSION=",)),
+    "ryzen-apu-gfx90c-name-with-parentheses-recommends-9.0.0": Case(
+        rocm(log("tf213-gfx90c-apu-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        ("HSA_OVERRIDE_GFX_VERSION=9.0.0",)),
+    "igpu-gfx90c-and-rx6700xt-both-skipped-recommends-10.3.0-and-visible-devices": Case(
+        rocm(log("tf218-igpu-and-dgpu-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        ("HSA_OVERRIDE_GFX_VERSION=10.3.0", "ROCR_VISIBLE_DEVICES", "gfx90c"), ("9.0.0",)),
+    "igpu-gfx1036-skipped-but-rx6800xt-works": Case(
+        rocm(log("tf218-igpu-ignored-dgpu-created.log"), gpus=(gpu("AMD Radeon RX 6800 XT"),)),
+        "gpu", "TensorFlow works on the GPU: AMD Radeon RX 6800 XT"),
+    "rx6700xt-with-10.3.0-works": Case(
+        rocm(log("tf218-gpu-created.log"), env={"HSA_OVERRIDE_GFX_VERSION": "10.3.0"}, gpus=(gpu(),),
+             kfd=("gfx1031",)),
+        "gpu", "TensorFlow works on the GPU: AMD Radeon RX 6700 XT"),
+    # --- ROCm: the broken 2.14.0.600 build -------------------------------------------------
+    "rx7900xtx-gfx1100-glued-list-broken-build": Case(
+        rocm(log("tf214-600-glued-gfx1100.log")), "fail", R.GLUED_BUILD,
+        ("2.14.0.600", "LAB_BASE_IMAGE"), ("HSA_OVERRIDE_GFX_VERSION=",)),
+    "rx6800m-overridden-to-gfx1030-still-refused-by-glued-build": Case(
+        rocm(log("tf214-600-glued-overridden-gfx1030.log"), env={"HSA_OVERRIDE_GFX_VERSION": "10.3.0"},
+             kfd=("gfx1031",)),
+        "fail", R.GLUED_BUILD, ("LAB_BASE_IMAGE",)),
+    # --- ROCm: HSA_OVERRIDE_GFX_VERSION itself ----------------------------------------------
+    "rx6800-gfx1030-override-set-on-supported-card": Case(
+        # No TensorFlow list in the log (the card works), so the image's label decides.
+        rocm(log("tf218-gpu-created.log"), env={"HSA_OVERRIDE_GFX_VERSION": "10.3.0"},
+             gpus=(gpu("AMD Radeon RX 6800"),), kfd=("gfx1030",)),
+        "fail", R.OVERRIDE_NOT_NEEDED, ("delete HSA_OVERRIDE_GFX_VERSION", "gfx1030")),
+    "rx6700xt-gfx1031-override-11.0.0-crosses-major": Case(
+        rocm(env={"HSA_OVERRIDE_GFX_VERSION": "11.0.0"}, kfd=("gfx1031",), exit_code=-11),
+        "fail", R.OVERRIDE_OTHER_MAJOR, ("HSA_OVERRIDE_GFX_VERSION=10.3.0", "gfx1031", "gfx1100")),
+    "rx7900xtx-gfx1100-override-10.3.0-crosses-major-even-when-it-runs": Case(
+        rocm(log("tf218-gpu-created.log"), env={"HSA_OVERRIDE_GFX_VERSION": "10.3.0"},
+             gpus=(gpu("Radeon RX 7900 XTX"),), kfd=("gfx1100",)),
+        "fail", R.OVERRIDE_OTHER_MAJOR, ("delete HSA_OVERRIDE_GFX_VERSION",), ("=10.3.0 in .env",)),
+    "override-10.3-missing-stepping-recommends-10.3.0": Case(
+        rocm(env={"HSA_OVERRIDE_GFX_VERSION": "10.3"}, kfd=("gfx1031",)),
+        "fail", R.OVERRIDE_MALFORMED, ("'10.3'", "HSA_OVERRIDE_GFX_VERSION=10.3.0")),
+    "override-written-as-gfx-name-card-unknown-says-delete": Case(
+        rocm(env={"HSA_OVERRIDE_GFX_VERSION": "gfx1030"}),
+        "fail", R.OVERRIDE_MALFORMED, ("'gfx1030'", "delete HSA_OVERRIDE_GFX_VERSION")),
+    "override-empty-with-hsa-out-of-resources": Case(
+        rocm(log("hsa-out-of-resources.log"), env={"HSA_OVERRIDE_GFX_VERSION": ""}),
+        "fail", R.OVERRIDE_EMPTY, ("delete the HSA_OVERRIDE_GFX_VERSION line",)),
+    "override-11.0.0-on-gfx1102-seen-as-gfx1100-old-list": Case(
+        rocm(log("tf218-override-11.0.0-seen-as-gfx1100-old-list.log"),
+             env={"HSA_OVERRIDE_GFX_VERSION": "11.0.0"}, kfd=("gfx1102",)),
+        "fail", R.OVERRIDE_NOT_IN_LIST, ("gfx1100", "delete HSA_OVERRIDE_GFX_VERSION")),
+    # --- ROCm: device files ----------------------------------------------------------------
+    "wsl2-dxg-no-kfd": Case(
+        rocm(devices={"/dev/dxg": "ok"}), "fail", R.WSL2, ("CPU lab",)),
+    "render-node-without-kfd-driver-not-loaded": Case(
+        rocm(devices={"/dev/dri/renderD128": "ok"}), "fail", R.KFD_DRIVER_MISSING, ("amdgpu", "/dev/kfd")),
+    "no-amd-devices-overlay-not-used": Case(
+        rocm(devices={}), "fail", R.DEVICES_NOT_PASSED, ("compose.rocm.yaml",)),
+    "kfd-permission-denied-names-video-gid": Case(
+        rocm(log("hip-init-invalid-device.log"), devices={"/dev/kfd": "denied", "/dev/dri/renderD128": "ok"}),
+        "fail", R.DEVICES_DENIED, ("LAB_VIDEO_GID", "stat -c %g /dev/kfd"), ("LAB_RENDER_GID",)),
+    "render-node-permission-denied-names-render-gid": Case(
+        rocm(devices={"/dev/kfd": "ok", "/dev/dri/renderD128": "denied"}),
+        "fail", R.DEVICES_DENIED, ("LAB_RENDER_GID", "stat -c %g /dev/dri/renderD128"), ("LAB_VIDEO_GID",)),
+    # --- ROCm: runtime errors --------------------------------------------------------------
+    "hsa-out-of-resources-without-override": Case(
+        rocm(log("hsa-out-of-resources.log")), "fail", R.OUT_OF_RESOURCES, ("rocminfo",)),
+    "hip-init-invalid-device": Case(
+        rocm(log("hip-init-invalid-device.log")), "fail", R.HIP_INIT_FAILED, ("HIP_ERROR_InvalidDevice",)),
+    "no-compatible-code-objects-gfx1031-recommends-10.3.0": Case(
+        rocm(log("hip-no-compatible-code-objects-gfx1031.log"), exit_code=-6),
+        "fail", R.NO_CODE_OBJECT, ("HSA_OVERRIDE_GFX_VERSION=10.3.0",)),
+    "invalid-isa-with-wrong-override-on-gfx90c-recommends-9.0.0": Case(
+        rocm(log("hsa-invalid-isa.log"), env={"HSA_OVERRIDE_GFX_VERSION": "9.0.6", "LAB_ROCM_TF_TARGETS": OLD_TARGETS},
+             kfd=("gfx90c",), exit_code=-6),
+        "fail", R.NO_CODE_OBJECT, ("HSA_OVERRIDE_GFX_VERSION=9.0.6 does not fit", "HSA_OVERRIDE_GFX_VERSION=9.0.0")),
+    "radeon780m-memory-access-fault-under-11.0.0": Case(
+        rocm(log("memory-access-fault.log"), env={"HSA_OVERRIDE_GFX_VERSION": "11.0.0"}, kfd=("gfx1103",),
+             exit_code=-6),
+        "fail", R.MEMORY_FAULT, ("page-fault", "CPU lab")),
+    # --- NVIDIA ------------------------------------------------------------------------------
+    "nvidia-no-device-files-toolkit-or-overlay-missing": Case(
+        nvidia(log("cuda-no-device.log"), devices={}), "fail", N.NO_DEVICES,
+        ("compose.nvidia.yaml", "nvidia-ctk runtime configure")),
+    "nvidia-on-wsl2-dxg-is-not-missing-devices": Case(
+        nvidia(log("cuda-unknown-error.log"), devices={"/dev/dxg": "ok"}), "fail", N.CUINIT_FAILED,
+        ("CUDA_ERROR_UNKNOWN",)),
+    "nvidia-kernel-module-and-library-differ-reboot": Case(
+        nvidia(log("cuda-kernel-dso-mismatch.log")), "fail", N.DRIVER_LIBRARY_MISMATCH,
+        ("reboot", "550.120.0", "560.35.5")),
+    "nvml-driver-library-version-mismatch-reboot": Case(
+        nvidia(log("nvml-driver-library-mismatch.log")), "fail", N.DRIVER_LIBRARY_MISMATCH, ("reboot",)),
+    "cuda-forward-compat-refused-means-driver-too-old-not-reboot": Case(
+        nvidia(log("cuda-compat-not-supported.log"), cuda_version="12.5.1"), "fail", N.DRIVER_TOO_OLD,
+        ("CUDA 12.5.1", "update the host's NVIDIA driver"), ("reboot the computer",)),
+    "cuda-driver-insufficient-for-runtime": Case(
+        nvidia(log("cuda-driver-insufficient.log"), cuda_version="12.5.1"), "fail", N.DRIVER_TOO_OLD,
+        ("CUDA 12.5.1", "550.120")),
+    "nvml-unknown-error": Case(
+        nvidia(log("nvml-unknown-error.log")), "fail", N.NVML_FAILED, ("'Unknown Error'",)),
+    "rtx3060-works": Case(
+        nvidia(gpus=(gpu("NVIDIA GeForce RTX 3060"),)), "gpu", "TensorFlow works on the GPU: NVIDIA GeForce RTX 3060"),
+    # --- any vendor ----------------------------------------------------------------------------
+    "gpu-oom-during-probe": Case(
+        nvidia(gpus=(gpu("NVIDIA GeForce GTX 1050", works=False, error=(
+            # The probe records f"{type(exc).__name__}: {exc}"; the message is TensorFlow's OOM
+            # status text (see diagnose_common's docstring for its source).
+            "ResourceExhaustedError: {{function_node __wrapped__MatMul_device_/job:localhost/replica:0/task:0/"
+            "device:GPU:0}} OOM when allocating tensor with shape[256,256] and type float on "
+            "/job:localhost/replica:0/task:0/device:GPU:0 by allocator GPU_0_bfc [Op:MatMul]")),)),
+        "fail", diagnose_common.OUT_OF_MEMORY, ("TF_FORCE_GPU_ALLOW_GROWTH=true",)),
+    "bfc-allocator-warning-is-not-an-oom": Case(
+        nvidia(log("bfc-warning-not-a-failure.log"), gpus=(gpu("NVIDIA GeForce RTX 3060"),)),
+        "gpu", "TensorFlow works on the GPU: NVIDIA GeForce RTX 3060"),
+    # --- the generic rules keep their place -------------------------------------------------------
+    "timeout-wins-over-any-log-line": Case(
+        Facts(probe={}, log=log("memory-access-fault.log"), timed_out=True, exit_code=None, flavour="rocm",
+              devices=AMD_DEVICES),
+        "fail", "The GPU check did not finish in time", ("reboot",)),
+    "tensorflow-import-failed": Case(
+        Facts(probe={"error": "import tensorflow failed: ImportError('libamdhip64.so.6')", "gpus": []},
+              flavour="rocm", devices=AMD_DEVICES),
+        "fail", "TensorFlow could not be imported", ("docker compose build --pull",)),
+    "crash-without-a-known-message": Case(
+        rocm("Segmentation fault (core dumped)\n", exit_code=-11), "fail", "The GPU check crashed before reporting"),
+    "cpu-lab-without-gpu": Case(
+        Facts(probe=probe(build="cpu"), flavour="cpu"), "cpu", "No GPU in the CPU lab: TensorFlow runs on the CPU"),
+    "rocm-lab-silent-no-gpu": Case(
+        rocm(), "fail", "TensorFlow sees no GPU", ("doctor",)),
+}
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in CASES.items()])
+def test_probe_output_gives_one_verdict_and_fix(case: Case) -> None:
+    found = diagnose(case.facts)
+    assert found.status == case.status
+    assert found.headline == case.headline
+    for wanted in case.fix_has:
+        assert wanted in found.fix
+    for unwanted in case.fix_lacks:
+        assert unwanted not in found.fix
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in CASES.items()])
+def test_failing_verdict_links_to_the_heading_of_its_headline(case: Case) -> None:
+    found = diagnose(case.facts)
+    if found.status == "gpu":
+        assert found.anchor == ""
+    else:
+        assert found.anchor == slug(found.headline)
+        assert found.doc_link == f"docs/troubleshooting.md#{found.anchor}"
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in CASES.items()])
+def test_messages_read_as_one_line_without_final_period(case: Case) -> None:
+    # The entrypoint prints "ERROR: <headline>." and "Fix: <fix>.": it adds the period.
+    found = diagnose(case.facts)
+    assert "\n" not in found.headline
+    assert "\n" not in found.fix
+    assert not found.headline.endswith(".")
+    assert not found.fix.endswith(".")
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in CASES.items()])
+def test_fix_only_ever_recommends_an_override_of_the_form_n_n_n(case: Case) -> None:
+    # Never empty, never "gfx1030" or "10.3": ROCm reads exactly three numbers.
+    found = diagnose(case.facts)
+    for value in re.findall(r"(?:set|add) HSA_OVERRIDE_GFX_VERSION=(\S*)", found.fix):
+        assert gfx.from_override(value) is not None
+
+
+def _doc_headings() -> set[str]:
+    return {line[3:].strip() for line in DOC.read_text().splitlines() if line.startswith("## ")}
+
+
+def _failing_headlines() -> set[str]:
+    produced = {diagnose(case.facts).headline for case in CASES.values() if case.status != "gpu"}
+    return produced | set(diagnose_rocm.HEADLINES) | set(diagnose_nvidia.HEADLINES) | set(diagnose_common.HEADLINES)
+
+
+@pytest.mark.parametrize("headline", sorted(_failing_headlines()))
+def test_every_failing_headline_has_its_section_in_troubleshooting_doc(headline: str) -> None:
+    assert headline in _doc_headings()
+
+
+def test_every_vendor_headline_is_reached_by_a_case_in_the_table() -> None:
+    produced = {diagnose(case.facts).headline for case in CASES.values()}
+    vendor = set(diagnose_rocm.HEADLINES) | set(diagnose_nvidia.HEADLINES) | set(diagnose_common.HEADLINES)
+    assert vendor - produced == set()
+
+
+def test_troubleshooting_headings_have_distinct_anchors() -> None:
+    headings = sorted(_doc_headings())
+    assert len({slug(heading) for heading in headings}) == len(headings)
+
+
+def test_tensorflow_printed_list_wins_over_the_image_label() -> None:
+    # The label claims gfx1031 is compiled in; TensorFlow's own list says it is not.
+    facts = rocm(log("tf218-gfx1031-ignored.log"), env={"LAB_ROCM_TF_TARGETS": f"{R218_TARGETS} gfx1031"})
+    assert gfx.from_llvm_name("gfx1031") not in diagnose_rocm.supported_targets(facts)
+    assert diagnose(facts).headline == R.SKIPPED_NEEDS_OVERRIDE
+
+
+def test_image_label_gives_the_list_when_tensorflow_prints_none() -> None:
+    facts = rocm(env={"LAB_ROCM_TF_TARGETS": "gfx1030 gfx1100"})
+    assert diagnose_rocm.supported_targets(facts) == [gfx.GfxTarget(10, 3, 0), gfx.GfxTarget(11, 0, 0)]
+
+
+def test_ignored_gpu_line_parses_a_name_with_parentheses() -> None:
+    (ignored,) = diagnose_rocm.ignored_gpus(log("tf213-gfx90c-apu-ignored.log"))
+    assert ignored.device == "AMD Radeon(TM) Graphics"
+    assert ignored.target == "gfx90c"
+    assert ignored.supported_text == "gfx1030, gfx900, gfx906, gfx908, gfx90a"
+
+
+def test_override_is_not_mistaken_for_the_card_when_kfd_is_unknown() -> None:
+    # Under an override TensorFlow names the override's target, not the card's.
+    facts = rocm(log("tf218-override-11.0.0-seen-as-gfx1100-old-list.log"), env={"HSA_OVERRIDE_GFX_VERSION": "11.0.0"})
+    assert diagnose_rocm.card_target(facts) is None
+
+
+def test_vendor_rules_sit_before_the_generic_crash_rule() -> None:
+    names = [rule.__name__ for rule in RULES]
+    assert names.index("gpu_skipped") < names.index("probe_crashed")
+    assert names.index("cuinit_failed") < names.index("probe_crashed")
+    assert names.index("gpu_out_of_memory") < names.index("probe_crashed")
+    assert names.index("probe_timed_out") == 0
+
+
+def test_failing_vendor_verdict_stops_a_gpu_overlay() -> None:
+    decision = gate_policy(diagnose(CASES["rx6700xt-gfx1031-unsupported-recommends-10.3.0"].facts), require_gpu=True)
+    assert decision.proceed is False
+    assert decision.exit_code != 0

@@ -1,0 +1,138 @@
+"""The AMD target and override rules (labkit.gfx) that the ROCm diagnosis relies on."""
+
+from __future__ import annotations
+
+import pytest
+from labkit import gfx
+
+R218 = gfx.parse_target_list("gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201")
+OLD = gfx.parse_target_list("gfx1030, gfx900, gfx906, gfx908, gfx90a")
+# Consumer and datacentre targets a student or instructor may meet, old and new.
+TARGETS = [
+    gfx.from_llvm_name(name)
+    for name in (
+        "gfx803 gfx900 gfx902 gfx906 gfx908 gfx909 gfx90a gfx90c gfx940 gfx942 "
+        "gfx1010 gfx1011 gfx1012 gfx1030 gfx1031 gfx1032 gfx1033 gfx1034 gfx1035 gfx1036 "
+        "gfx1100 gfx1101 gfx1102 gfx1103 gfx1150 gfx1151 gfx1200 gfx1201"
+    ).split()
+]
+LISTS = {"r2.18": R218, "r2.13": OLD, "empty": []}
+
+
+def all_decisions():
+    for list_name, supported in LISTS.items():
+        for target in TARGETS:
+            yield pytest.param(target, supported, id=f"{target.llvm_name}-{list_name}")
+
+
+@pytest.mark.parametrize(("target", "supported"), list(all_decisions()))
+def test_override_never_crosses_major_version(target: gfx.GfxTarget, supported: list[gfx.GfxTarget]) -> None:
+    decision = gfx.decide_override(target, supported)
+    if decision.override is not None:
+        assert gfx.from_override(decision.override).major == target.major
+
+
+@pytest.mark.parametrize(("target", "supported"), list(all_decisions()))
+def test_override_only_names_a_target_the_image_supports(target: gfx.GfxTarget, supported) -> None:
+    decision = gfx.decide_override(target, supported)
+    if decision.override is not None:
+        assert gfx.from_override(decision.override) in supported
+
+
+@pytest.mark.parametrize(("target", "supported"), list(all_decisions()))
+def test_override_is_never_empty_and_always_n_n_n(target: gfx.GfxTarget, supported) -> None:
+    decision = gfx.decide_override(target, supported)
+    assert decision.override != ""
+    if decision.override is not None:
+        assert gfx.OVERRIDE_PATTERN.match(decision.override)
+
+
+@pytest.mark.parametrize("target", R218, ids=lambda t: t.llvm_name)
+def test_no_override_for_a_target_the_image_supports(target: gfx.GfxTarget) -> None:
+    decision = gfx.decide_override(target, R218)
+    assert decision.override is None
+    assert decision.usable is True
+
+
+@pytest.mark.parametrize(
+    ("name", "supported", "expected"),
+    [
+        pytest.param("gfx1031", R218, "10.3.0", id="rx6700xt-gfx1031"),
+        pytest.param("gfx1032", OLD, "10.3.0", id="rx6600-gfx1032-old-list"),
+        pytest.param("gfx1036", R218, "10.3.0", id="raphael-igpu-gfx1036"),
+        pytest.param("gfx1102", R218, "11.0.0", id="rx7600-gfx1102"),
+        pytest.param("gfx90c", OLD, "9.0.0", id="vega-apu-gfx90c"),
+    ],
+)
+def test_override_borrows_the_base_chip_of_the_same_generation(name: str, supported, expected: str) -> None:
+    assert gfx.decide_override(gfx.from_llvm_name(name), supported).override == expected
+
+
+def test_gfx1102_gets_no_override_when_gfx1100_is_missing() -> None:
+    decision = gfx.decide_override(gfx.from_llvm_name("gfx1102"), OLD)
+    assert decision.override is None
+    assert decision.usable is False
+
+
+def test_gfx1103_override_comes_with_a_warning() -> None:
+    decision = gfx.decide_override(gfx.from_llvm_name("gfx1103"), R218)
+    assert decision.override == "11.0.0"
+    assert "page-fault" in decision.warning
+
+
+@pytest.mark.parametrize("name", ["gfx803", "gfx1010", "gfx1011", "gfx1012"])
+def test_polaris_and_rdna1_are_refused_with_a_reason(name: str) -> None:
+    decision = gfx.decide_override(gfx.from_llvm_name(name), R218)
+    assert decision.usable is False
+    assert decision.override is None
+    assert "CPU lab" in decision.reason
+
+
+# The shape of /sys/class/kfd/kfd/topology/nodes/N/properties: one "name value" pair a line,
+# written by the kernel's amdkfd (drivers/gpu/drm/amd/amdkfd/kfd_topology.c, node_show()).
+KFD_GPU_NODE = """cpu_cores_count 0
+simd_count 80
+mem_banks_count 1
+gfx_target_version 100301
+vendor_id 4098
+device_id 29663
+location_id 768
+drm_render_minor 128
+"""
+KFD_CPU_NODE = """cpu_cores_count 16
+simd_count 0
+gfx_target_version 0
+vendor_id 0
+"""
+
+
+def test_kfd_properties_give_the_card_target() -> None:
+    assert gfx.from_kfd_properties(KFD_GPU_NODE).llvm_name == "gfx1031"
+
+
+def test_kfd_cpu_node_has_no_target() -> None:
+    assert gfx.from_kfd_properties(KFD_CPU_NODE) is None
+
+
+def test_kfd_properties_without_the_field_give_nothing() -> None:
+    assert gfx.from_kfd_properties("simd_count 80\n") is None
+
+
+@pytest.mark.parametrize(
+    ("kfd", "name"),
+    [(100301, "gfx1031"), (90012, "gfx90c"), (110003, "gfx1103"), (80003, "gfx803"), (120001, "gfx1201")],
+)
+def test_kfd_version_and_llvm_name_agree(kfd: int, name: str) -> None:
+    assert gfx.from_kfd_version(kfd).llvm_name == name
+    assert gfx.from_llvm_name(name) == gfx.from_kfd_version(kfd)
+
+
+def test_glued_list_is_detected_and_its_glued_names_are_not_parsed() -> None:
+    text = "gfx1030gfx1100, gfx900, gfx906, gfx908, gfx90a, gfx940, gfx941, gfx942"
+    assert gfx.has_glued_targets(text) is True
+    assert gfx.from_llvm_name("gfx1030") not in gfx.parse_target_list(text)
+    assert gfx.from_llvm_name("gfx900") in gfx.parse_target_list(text)
+
+
+def test_comma_separated_list_is_not_glued() -> None:
+    assert gfx.has_glued_targets("gfx1030, gfx1100, gfx900") is False
