@@ -154,7 +154,7 @@ class SidecarDevices:
 
 def device_source(root: Path) -> DeviceSource:
     sidecar = root / "dev" / "devices.json"
-    return SidecarDevices(sidecar) if sidecar.is_file() else RealDevices(root)
+    return SidecarDevices(sidecar) if _is_file(sidecar) else RealDevices(root)
 
 
 def current_user() -> User:
@@ -173,6 +173,21 @@ def _read(path: Path) -> str | None:
         return path.read_text(errors="replace")
     except OSError:
         return None
+
+
+def _is_file(path: Path) -> bool:
+    # Python before 3.12 raises on an unreadable folder (a PATH entry under /root, say).
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _int(text: str | None, base: int = 0) -> int | None:
@@ -212,7 +227,7 @@ def read_cards(root: Path) -> tuple[DrmCard, ...]:
 
 def read_kfd(root: Path) -> tuple[bool, tuple[KfdNode, ...]]:
     topology = root / "sys" / "class" / "kfd" / "kfd" / "topology" / "nodes"
-    if not topology.is_dir():
+    if not _is_dir(topology):
         return False, ()
     nodes = []
     for node_dir in sorted((p for p in topology.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
@@ -264,7 +279,7 @@ def find_tools(root: Path, names: tuple[str, ...]) -> dict[str, str]:
     for name in names:
         for folder in dirs:
             candidate = root / folder.lstrip("/") / name
-            if candidate.is_file():
+            if _is_file(candidate):
                 found[name] = "/" + str(candidate.relative_to(root))
                 break
     return found
@@ -274,8 +289,11 @@ def read_cdi_specs(root: Path) -> tuple[str, ...]:
     specs = []
     for folder in CDI_DIRS:
         path = root / folder.lstrip("/")
-        if path.is_dir():
-            specs += [f"{folder}/{p.name}" for p in sorted(path.iterdir()) if p.suffix in (".yaml", ".yml", ".json")]
+        try:
+            names = sorted(p.name for p in path.iterdir()) if _is_dir(path) else []
+        except OSError:
+            names = []
+        specs += [f"{folder}/{name}" for name in names if name.endswith((".yaml", ".yml", ".json"))]
     return tuple(specs)
 
 

@@ -180,8 +180,11 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         warnings.append("an integrated GPU shares the computer's memory; large models and batches may not fit")
     env = _base_env("rocm")
     env["HSA_OVERRIDE_GFX_VERSION"] = decision.override
+    # One GPU: a stale index copied from another computer would hide it. Two: ROCR picks one,
+    # and HIP_VISIBLE_DEVICES must go, because the two filters stack.
     env["ROCR_VISIBLE_DEVICES"] = visible
-    env["HIP_VISIBLE_DEVICES"] = None
+    if visible is not None:
+        env["HIP_VISIBLE_DEVICES"] = None
     kfd = facts.device("/dev/kfd")
     render = facts.device(f"/dev/dri/renderD{gpu.render_minor}")
     if kfd is not None:

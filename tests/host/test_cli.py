@@ -214,3 +214,24 @@ def test_without_env_the_detected_flavour_is_used(tmp_path) -> None:
     cli.main(["ps"], world)
 
     assert world.ran[0][:6] == ["docker", "compose", "-f", "compose.yaml", "-f", "compose.rocm.yaml"]
+
+
+def test_the_local_image_label_decides_over_the_dockerfile(tmp_path) -> None:
+    # An image whose TensorFlow was built for gfx1031 itself: no override, ever.
+    labels = Completed(0, '{"io.courselab.rocm.tf-targets": "gfx1030 gfx1031 gfx1100"}\n')
+    world = make_world(tmp_path, "rx6700xt", run=FakeDocker({("docker", "image", "inspect"): labels}))
+
+    assert setup(world) == 0
+
+    assert "HSA_OVERRIDE_GFX_VERSION" not in EnvFile.read(world.repo / ".env").values()
+    assert "natively" in out(world)
+
+
+def test_setup_moves_hip_visible_devices_aside_when_it_picks_a_gpu(tmp_path) -> None:
+    world = make_world(tmp_path, "igpu-plus-rx6700xt", env="HIP_VISIBLE_DEVICES=0\n")
+
+    assert setup(world) == 0
+    values = EnvFile.read(world.repo / ".env").values()
+
+    assert values["ROCR_VISIBLE_DEVICES"] == "1"
+    assert "HIP_VISIBLE_DEVICES" not in values
