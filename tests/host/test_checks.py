@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FakeDocker, recorded
-from helpers import make_world, out
+from fakehost import FakeDocker, recorded
+from fakeworld import make_world, out
 from labhost import checks, cli
 from labhost.docker import Completed
 
@@ -168,7 +168,7 @@ def test_missing_work_folder_blocks_the_start(tmp_path) -> None:
 def test_invalid_daemon_json_is_reported_with_its_line(tmp_path) -> None:
     import shutil
 
-    from conftest import FIXTURES
+    from fakehost import FIXTURES
 
     root = tmp_path / "host"
     shutil.copytree(FIXTURES / "nvidia-toolkit", root)

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, FakeDocker
-from helpers import err, make_world, out
+from fakehost import REPO, FakeDocker
+from fakeworld import err, make_world, out
 from labhost import cli
 from labhost.docker import Completed
 from labhost.envfile import EnvFile

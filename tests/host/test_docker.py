@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeDocker, recorded
+from fakehost import FakeDocker, recorded
 from labhost import docker
 from labhost.docker import Completed
 

@@ -6,7 +6,7 @@ import os
 import stat
 
 import pytest
-from conftest import REPO
+from fakehost import REPO
 from labhost.envfile import SETUP_HEADER, EnvFile, parse_value, unified_diff, validate, write_atomic
 
 STUDENT_FILE = """\

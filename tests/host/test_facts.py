@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, host
+from fakehost import FIXTURES, host
 from labhost import facts
 
 

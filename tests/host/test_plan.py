@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from conftest import FIXTURES, R2_18_TARGETS, REPO, host, student
+from fakehost import FIXTURES, R2_18_TARGETS, REPO, host, student
 from labhost import envsetup, plan
 from labhost.envfile import EnvFile, validate
 from labkit import gfx

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import FakeDocker
-from helpers import make_world
+from fakehost import FakeDocker
+from fakeworld import make_world
 from labhost import cli, report
 from labhost.docker import Completed
 

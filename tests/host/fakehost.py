@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from labhost import facts
 from labhost.docker import Completed
 from labhost.plan import SupportedTargets
@@ -65,8 +64,3 @@ class FakeDocker:
         if argv[:2] == ["docker", "compose"] and "config" in argv:
             return Completed(0, "courselab/lab:test-rocm\n", "")
         return Completed(0, "", "")
-
-
-@pytest.fixture
-def fake_docker() -> FakeDocker:
-    return FakeDocker()

@@ -6,7 +6,7 @@ import io
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, R2_18, REPO, FakeDocker, student
+from fakehost import FIXTURES, R2_18, REPO, FakeDocker, student
 from labhost.cli import World
 
 GB = 1024**3
