@@ -202,7 +202,8 @@ def cmd_setup(args: argparse.Namespace, world: World) -> int:
             args.flavour, f"chosen with --flavour (detected: {the_plan.flavour})", env={"LAB_FLAVOUR": args.flavour}
         )
     existing = world.env_path.read_text() if world.env_path.is_file() else None
-    example = (world.repo / ".env.example").read_text()
+    example_path = world.repo / ".env.example"
+    example = example_path.read_text() if example_path.is_file() else ""
     update = envsetup.update_env(existing, example, the_plan, user)
     if update.problems:
         first = update.problems[0]
