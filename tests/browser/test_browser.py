@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from dockerlab import wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-dev.txt)")
 
@@ -38,6 +39,11 @@ def browser():
             browser.close()
 
 
+def kernel_connected_and_idle(stack) -> bool:
+    status, kernels = stack.api("/api/kernels")
+    return status == 200 and any(k["connections"] > 0 and k["execution_state"] == "idle" for k in kernels)
+
+
 def printed_url(stack) -> str:
     match = re.search(r"http://127\.0\.0\.1:\d+/lab\?token=[A-Za-z0-9_\-]+", stack.logs())
     assert match, "the lab did not print a URL"
@@ -52,8 +58,9 @@ def test_student_opens_the_url_and_runs_the_first_notebook(lab_stack, browser):
     listing.get_by_text("course", exact=True).dblclick(timeout=60_000)
     listing.get_by_text("01-check-gpu.ipynb").dblclick(timeout=30_000)
     page.locator(".jp-Notebook").wait_for(timeout=60_000)
-    # The kernel must be idle before "Run All" or the first cells can be dropped.
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
+    # "Run All" before the page's kernel connection is up is silently dropped; the server
+    # knows when the browser is connected and the kernel idle.
+    wait_for(lambda: kernel_connected_and_idle(lab_stack), timeout=120, what="the notebook's kernel")
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
     page.locator(".jp-OutputArea-output", has_text="DEVICE REPORT DONE").wait_for(timeout=240_000)
