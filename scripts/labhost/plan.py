@@ -187,11 +187,24 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         env["HIP_VISIBLE_DEVICES"] = None
     kfd = facts.device("/dev/kfd")
     render = facts.device(f"/dev/dri/renderD{gpu.render_minor}")
-    if kfd is not None:
-        env["LAB_VIDEO_GID"] = str(kfd.gid)
-    if render is not None:
-        env["LAB_RENDER_GID"] = str(render.gid)
+    env.update(gpu_group_ids(kfd.gid if kfd else None, render.gid if render else None, facts))
     return Plan("rocm", reason, gpu, decision, visible, tuple(warnings), env)
+
+
+def gpu_group_ids(kfd_gid: int | None, render_gid: int | None, facts) -> dict[str, str]:
+    """The two numeric groups compose.rocm.yaml adds: together they must cover /dev/kfd and
+    the render node. On current hosts both belong to `render`, and compose refuses the same
+    group twice, so the second slot then takes the `video` group (AMD's docs add users to
+    both; older hosts give /dev/kfd to video)."""
+    ids: dict[str, str] = {}
+    if render_gid is not None:
+        ids["LAB_RENDER_GID"] = str(render_gid)
+    video = facts.group("video")
+    if kfd_gid is not None and kfd_gid != render_gid:
+        ids["LAB_VIDEO_GID"] = str(kfd_gid)
+    elif video is not None and video.gid != render_gid:
+        ids["LAB_VIDEO_GID"] = str(video.gid)
+    return ids
 
 
 def _base_env(flavour: str) -> dict[str, str | None]:

@@ -162,6 +162,15 @@ def validate(values: Mapping[str, str]) -> list[Problem]:
         problem = check(key, value)
         if problem is not None:
             problems.append(problem)
+    video, render = values.get("LAB_VIDEO_GID"), values.get("LAB_RENDER_GID")
+    if video and video == render:
+        problems.append(
+            Problem(
+                "LAB_VIDEO_GID",
+                f"equals LAB_RENDER_GID ({video}); compose refuses the same group twice",
+                "set LAB_VIDEO_GID to the video group (`getent group video | cut -d: -f3`)",
+            )
+        )
     if values.get("ROCR_VISIBLE_DEVICES") and values.get("HIP_VISIBLE_DEVICES"):
         problems.append(
             Problem(

@@ -85,3 +85,9 @@ def test_unknown_keys_are_left_alone():
 def test_sanitize_drops_every_empty_value():
     env = {"HSA_OVERRIDE_GFX_VERSION": "", "PATH": "/bin", "JUPYTER_TOKEN": ""}
     assert envcheck.sanitize(env) == {"PATH": "/bin"}
+
+
+def test_equal_video_and_render_groups_are_refused_like_compose_does():
+    problems = envcheck.validate({"LAB_VIDEO_GID": "110", "LAB_RENDER_GID": "110"})
+    assert [p.key for p in problems] == ["LAB_VIDEO_GID"]
+    assert "same group twice" in problems[0].message
