@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from labkit import gfx
 from labkit.diagnose import Facts, Verdict, diagnose
 
 DEVICE_PATTERNS = ("/dev/kfd", "/dev/dri/renderD*", "/dev/nvidia*", "/dev/dxg")
@@ -27,6 +28,21 @@ def device_access(patterns: tuple[str, ...] = DEVICE_PATTERNS) -> dict[str, str]
         for path in sorted(glob.glob(pattern)):
             found[path] = "ok" if os.access(path, os.R_OK | os.W_OK) else "denied"
     return found
+
+
+def kfd_targets(topology: str = "/sys/class/kfd/kfd/topology/nodes") -> tuple[str, ...]:
+    """The GPUs' real LLVM targets from KFD's topology (visible in containers too; the
+    override does not change it), so the diagnosis can tell an override that does not fit."""
+    names = []
+    for properties in sorted(glob.glob(os.path.join(topology, "*", "properties"))):
+        try:
+            with open(properties) as stream:
+                target = gfx.from_kfd_properties(stream.read())
+        except OSError:
+            continue
+        if target is not None:
+            names.append(target.llvm_name)
+    return tuple(names)
 
 
 def parse_probe_stdout(stdout: str) -> dict:
@@ -64,6 +80,7 @@ def check(*, flavour: str, timeout: float, env: Mapping[str, str]) -> tuple[Fact
         flavour=flavour,
         env=dict(env),
         devices=device_access(),
+        kfd_targets=kfd_targets(),
     )
     return facts, diagnose(facts)
 

@@ -58,3 +58,16 @@ def test_gpu_flavours_refuse_cpu_only_and_cpu_flavour_proceeds():
     assert gate_policy(cpu, require_gpu=True).exit_code != 0
     assert gate_policy(Verdict("fail", "x", "y"), require_gpu=False).proceed is False
     assert gate_policy(Verdict("gpu", "x", "y"), require_gpu=True).proceed is True
+
+
+def test_kfd_targets_read_from_a_topology_tree(tmp_path):
+    # Real layout: one folder per node; CPU nodes report gfx_target_version 0.
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "properties").write_text("cpu_cores_count 16\nsimd_count 0\ngfx_target_version 0\n")
+    (tmp_path / "1").mkdir()
+    (tmp_path / "1" / "properties").write_text("cpu_cores_count 0\nsimd_count 80\ngfx_target_version 100301\n")
+    assert gate.kfd_targets(str(tmp_path)) == ("gfx1031",)
+
+
+def test_no_kfd_topology_means_no_targets(tmp_path):
+    assert gate.kfd_targets(str(tmp_path / "missing")) == ()
