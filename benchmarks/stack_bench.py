@@ -41,7 +41,11 @@ def compose_build(repo: Path, base: str) -> tuple[float, str]:
     started = time.perf_counter()
     result = subprocess.run(
         ["docker", "compose", "-p", "courselab-bench", "--progress", "plain", "build", "lab"],
-        cwd=repo, env=env, capture_output=True, text=True, check=True,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return time.perf_counter() - started, result.stdout + result.stderr
 
@@ -59,7 +63,7 @@ def image_size(name: str) -> int:
 
 
 def biggest_packages(image: str, count: int = 6) -> list[str]:
-    script = "du -sm /opt/lab-venv/lib/python3*/site-packages/* | sort -rn | head -n %d" % count
+    script = f"du -sm /opt/lab-venv/lib/python3*/site-packages/* | sort -rn | head -n {count}"
     out = dockerlab.run(["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", script]).stdout
     return [line.replace("/opt/lab-venv/lib/", "") for line in out.strip().splitlines()]
 
@@ -101,7 +105,11 @@ def main() -> int:
     print(f"  first build (cache may be warm)      {first:8.1f} s")
     print(f"  no-op rebuild                        {noop:8.1f} s   goal < 5 s")
     print(f"  rebuild after editing scripts/       {edited:8.1f} s   pip layer reused: {'yes' if cached else 'NO'}")
-    print(f"  up --wait to healthy, {args.runs} runs         " + ", ".join(f"{s:.1f}" for s in healthy) + f" s (median {statistics.median(healthy):.1f} s, goal < 10 s)")
+    print(
+        f"  up --wait to healthy, {args.runs} runs         "
+        + ", ".join(f"{s:.1f}" for s in healthy)
+        + f" s (median {statistics.median(healthy):.1f} s, goal < 10 s)"
+    )
     print(f"  lab layer over the base              {added / 1e6:8.0f} MB  goal < 300 MB")
     print("  biggest packages in the lab layer (MB):")
     for line in biggest_packages(BENCH_IMAGE):

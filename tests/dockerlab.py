@@ -31,13 +31,26 @@ def run(command: list[str], *, check: bool = True, timeout: float = 900, **kwarg
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and result.returncode != 0:
         raise AssertionError(
-            f"{' '.join(command)} exited {result.returncode}\n--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
+            f"{' '.join(command)} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
         )
     return result
 
 
 def build_image(dockerfile: str, base_image: str, tag: str) -> None:
-    run(["docker", "build", "-f", str(REPO / dockerfile), "--build-arg", f"BASE_IMAGE={base_image}", "-t", tag, str(REPO)])
+    run(
+        [
+            "docker",
+            "build",
+            "-f",
+            str(REPO / dockerfile),
+            "--build-arg",
+            f"BASE_IMAGE={base_image}",
+            "-t",
+            tag,
+            str(REPO),
+        ]
+    )
 
 
 def free_port() -> int:

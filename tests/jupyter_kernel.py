@@ -14,10 +14,22 @@ def _execute(ws, session: str, code: str, timeout: float) -> str:
     ws.send(
         json.dumps(
             {
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": session, "username": "test", "version": "5.3"},
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "session": session,
+                    "username": "test",
+                    "version": "5.3",
+                },
                 "parent_header": {},
                 "metadata": {},
-                "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False},
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                },
                 "channel": "shell",
             }
         )

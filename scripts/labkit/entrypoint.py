@@ -131,7 +131,7 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
 def exec_command(command: list[str], env: Mapping[str, str]) -> None:
     say(f"Running: {shlex.join(command)}")
     sys.stdout.flush()
-    os.execvpe(command[0], command, dict(env))
+    os.execvpe(command[0], command, dict(env))  # noqa: S606 - an argv list, never a shell string
 
 
 def cmd_check(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:

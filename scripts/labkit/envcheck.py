@@ -46,7 +46,9 @@ def _exact_bool(key: str, value: str) -> Problem | None:
 
 def _id_number(key: str, value: str) -> Problem | None:
     if not value.isdigit():
-        return Problem(key, f"is {value!r}, not a number", f"set it to the output of `id -{'u' if 'UID' in key else 'g'}`")
+        return Problem(
+            key, f"is {value!r}, not a number", f"set it to the output of `id -{'u' if 'UID' in key else 'g'}`"
+        )
     if int(value) == 0 and key in ("LAB_UID",):
         return Problem(key, "is 0 (root); the lab never runs as root", "set it to your own user id from `id -u`")
     return None
@@ -55,7 +57,11 @@ def _id_number(key: str, value: str) -> Problem | None:
 def _group_id(key: str, value: str) -> Problem | None:
     if value.isdigit():
         return None
-    return Problem(key, f"is {value!r}, not a numeric group id", f"set it to the number from `stat -c %g {_GROUP_DEVICE.get(key, 'the device')}`")
+    return Problem(
+        key,
+        f"is {value!r}, not a numeric group id",
+        f"set it to the number from `stat -c %g {_GROUP_DEVICE.get(key, 'the device')}`",
+    )
 
 
 _GROUP_DEVICE = {"LAB_RENDER_GID": "/dev/dri/renderD128", "LAB_VIDEO_GID": "/dev/kfd"}
@@ -85,9 +91,15 @@ def _override(key: str, value: str) -> Problem | None:
 
 def _token(key: str, value: str) -> Problem | None:
     if len(value) < MIN_TOKEN_LENGTH:
-        return Problem(key, f"is {len(value)} characters; at least {MIN_TOKEN_LENGTH} are required", "delete the line to get a generated token, or use a longer one")
+        return Problem(
+            key,
+            f"is {len(value)} characters; at least {MIN_TOKEN_LENGTH} are required",
+            "delete the line to get a generated token, or use a longer one",
+        )
     if not TOKEN_PATTERN.match(value):
-        return Problem(key, "has characters other than letters, digits, '-' and '_'", "delete the line to get a generated token")
+        return Problem(
+            key, "has characters other than letters, digits, '-' and '_'", "delete the line to get a generated token"
+        )
     return None
 
 
@@ -100,7 +112,9 @@ def _flavour(key: str, value: str) -> Problem | None:
 def _image(key: str, value: str) -> Problem | None:
     if IMAGE_PATTERN.match(value):
         return None
-    return Problem(key, f"{value!r} is not a valid image reference", "use the form name:tag, e.g. courselab/lab:2025.1-cpu")
+    return Problem(
+        key, f"{value!r} is not a valid image reference", "use the form name:tag, e.g. courselab/lab:2025.1-cpu"
+    )
 
 
 def _bind_address(key: str, value: str) -> Problem | None:
@@ -112,7 +126,9 @@ def _bind_address(key: str, value: str) -> Problem | None:
 def _visible_devices(key: str, value: str) -> Problem | None:
     if re.fullmatch(r"[0-9A-Za-z\-]+(,[0-9A-Za-z\-]+)*", value):
         return None
-    return Problem(key, f"is {value!r}, not a comma-separated list of device indices", f"set {key}=0 or delete the line")
+    return Problem(
+        key, f"is {value!r}, not a comma-separated list of device indices", f"set {key}=0 or delete the line"
+    )
 
 
 Check = Callable[[str, str], "Problem | None"]

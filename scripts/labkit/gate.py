@@ -61,9 +61,7 @@ def run_probe(*, timeout: float, env: Mapping[str, str]) -> tuple[dict, str, boo
     """Returns (probe data, log text, timed out, exit code)."""
     command = [sys.executable, "-m", "labkit.probe"]
     try:
-        completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=dict(env), check=False
-        )
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=dict(env), check=False)
     except subprocess.TimeoutExpired as expired:
         log = expired.stderr.decode(errors="replace") if isinstance(expired.stderr, bytes) else (expired.stderr or "")
         return {}, log[-LOG_TAIL_CHARS:], True, None
@@ -89,7 +87,13 @@ def report_lines(facts: Facts, found: Verdict) -> list[str]:
     """The short device report printed before the lab starts."""
     probe = facts.probe
     build = probe.get("build") or {}
-    kind = "ROCm build" if build.get("is_rocm_build") == "True" else "CUDA build" if build.get("is_cuda_build") == "True" else "CPU build"
+    kind = (
+        "ROCm build"
+        if build.get("is_rocm_build") == "True"
+        else "CUDA build"
+        if build.get("is_cuda_build") == "True"
+        else "CPU build"
+    )
     lines = [f"TensorFlow {probe.get('tensorflow') or '?'} ({kind}), Python {probe.get('python') or '?'}"]
     if probe.get("rocm_version"):
         lines.append(f"ROCm {probe['rocm_version']}")
@@ -97,7 +101,11 @@ def report_lines(facts: Facts, found: Verdict) -> list[str]:
         lines.append(f"NVIDIA driver {probe['cuda_driver']}")
     for gpu in facts.gpus:
         name = gpu.get("device_name") or gpu.get("name")
-        state = "matmul and conv match the CPU" if gpu.get("matmul_ok") and gpu.get("conv_ok") else (gpu.get("error") or "wrong results")
+        state = (
+            "matmul and conv match the CPU"
+            if gpu.get("matmul_ok") and gpu.get("conv_ok")
+            else (gpu.get("error") or "wrong results")
+        )
         lines.append(f"GPU {gpu.get('name')}: {name}: {state}")
     if not facts.gpus:
         lines.append("GPUs: none visible to TensorFlow")

@@ -21,7 +21,9 @@ def packages(image: str, python: str) -> dict[str, str]:
 
 
 def tf_version(image: str, python: str) -> str:
-    out = run(["docker", "run", "--rm", "--entrypoint", python, image, "-c", "import tensorflow as tf; print(tf.__version__)"])
+    out = run(
+        ["docker", "run", "--rm", "--entrypoint", python, image, "-c", "import tensorflow as tf; print(tf.__version__)"]
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -47,7 +49,12 @@ def test_every_base_package_keeps_its_version(built):
 def test_lab_layer_installs_nothing_over_the_base(built):
     base, image = built
     base_names = set(packages(base, "python3"))
-    script = "import json, importlib.metadata as m, site; print(json.dumps([d.metadata['Name'].lower().replace('_', '-') for d in m.distributions(path=site.getsitepackages()[:1])]))"
+    # Only the venv's own site-packages: what the lab layer itself installed.
+    script = (
+        "import json, importlib.metadata as m, site; "
+        "print(json.dumps([d.metadata['Name'].lower().replace('_', '-') "
+        "for d in m.distributions(path=site.getsitepackages()[:1])]))"
+    )
     out = run(["docker", "run", "--rm", "--entrypoint", "python", image, "-c", script]).stdout
     in_venv = set(json.loads(out.strip().splitlines()[-1]))
     assert "jupyterlab" in in_venv
@@ -61,7 +68,16 @@ def test_rocm_standin_enforces_pep_668_like_ubuntu_24_04(standin_images):
 
 
 def test_rocm_image_records_the_tensorflow_gpu_targets(rocm_lab_image):
-    out = run(["docker", "image", "inspect", "--format", '{{ index .Config.Labels "io.courselab.rocm.tf-targets" }}', rocm_lab_image])
+    out = run(
+        [
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            '{{ index .Config.Labels "io.courselab.rocm.tf-targets" }}',
+            rocm_lab_image,
+        ]
+    )
     targets = out.stdout.split()
     assert "gfx1030" in targets
     assert "gfx1100" in targets
@@ -95,7 +111,19 @@ def test_gate_check_passes_on_cpu_and_reports_the_cpu_notice(cpu_lab_image):
 def test_gate_refuses_to_start_without_gpu_when_required(cpu_lab_image, tmp_path):
     os.chown(tmp_path, 4242, 4242)
     mount = f"{tmp_path}:/home/lab/work"
-    command = ["docker", "run", "--rm", "--user", "4242:4242", "-v", mount, "-e", "LAB_REQUIRE_GPU=true", cpu_lab_image, "lab"]
+    command = [
+        "docker",
+        "run",
+        "--rm",
+        "--user",
+        "4242:4242",
+        "-v",
+        mount,
+        "-e",
+        "LAB_REQUIRE_GPU=true",
+        cpu_lab_image,
+        "lab",
+    ]
     result = run(command, check=False)
     assert result.returncode == 3
     assert "ERROR: No GPU in the CPU lab" in result.stdout
@@ -105,7 +133,19 @@ def test_gate_refuses_to_start_without_gpu_when_required(cpu_lab_image, tmp_path
 def test_broken_setting_stops_before_anything_starts(cpu_lab_image, tmp_path):
     os.chown(tmp_path, 4242, 4242)
     mount = f"{tmp_path}:/home/lab/work"
-    command = ["docker", "run", "--rm", "--user", "4242:4242", "-v", mount, "-e", "TF_FORCE_GPU_ALLOW_GROWTH=yes", cpu_lab_image, "lab"]
+    command = [
+        "docker",
+        "run",
+        "--rm",
+        "--user",
+        "4242:4242",
+        "-v",
+        mount,
+        "-e",
+        "TF_FORCE_GPU_ALLOW_GROWTH=yes",
+        cpu_lab_image,
+        "lab",
+    ]
     result = run(command, check=False)
     assert result.returncode == 2
     assert list(tmp_path.iterdir()) == []  # nothing copied, nothing written
@@ -114,7 +154,17 @@ def test_broken_setting_stops_before_anything_starts(cpu_lab_image, tmp_path):
 
 
 def test_jupyterlab_news_and_update_popups_are_off(cpu_lab_image):
-    out = run(["docker", "run", "--rm", "--entrypoint", "cat", cpu_lab_image, "/opt/lab-venv/share/jupyter/lab/settings/overrides.json"])
+    out = run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--entrypoint",
+            "cat",
+            cpu_lab_image,
+            "/opt/lab-venv/share/jupyter/lab/settings/overrides.json",
+        ]
+    )
     settings = json.loads(out.stdout)["@jupyterlab/apputils-extension:notification"]
     assert settings["fetchNews"] == "false"
     assert settings["checkForUpdates"] is False

@@ -59,7 +59,7 @@ def ca_bundle() -> bytes:
 
 def image_recipe(name: str) -> str | None:
     result = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{ index .Config.Labels \"" + LABEL + ".recipe\" }}", name],
+        ["docker", "image", "inspect", "--format", '{{ index .Config.Labels "' + LABEL + '.recipe" }}', name],
         capture_output=True,
         text=True,
         check=False,
@@ -114,11 +114,16 @@ def ensure() -> dict[str, str]:
         with tarball.open("rb") as stream:
             subprocess.run(
                 [
-                    "docker", "import",
-                    "--change", f"LABEL {LABEL}=true",
-                    "--change", f"LABEL {LABEL}.recipe={rootfs_key}",
-                    "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                    "-", rootfs_image,
+                    "docker",
+                    "import",
+                    "--change",
+                    f"LABEL {LABEL}=true",
+                    "--change",
+                    f"LABEL {LABEL}.recipe={rootfs_key}",
+                    "--change",
+                    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "-",
+                    rootfs_image,
                 ],
                 stdin=stream,
                 check=True,
@@ -134,7 +139,12 @@ def ensure() -> dict[str, str]:
     images = {"cpu": CPU_IMAGE, "rocm": ROCM_IMAGE}
     for flavour, name in images.items():
         recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode(), ROCM_VERSION.encode())
-        build(name, recipe, "Dockerfile.flavour", {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour, "ROCM_VERSION": ROCM_VERSION})
+        build(
+            name,
+            recipe,
+            "Dockerfile.flavour",
+            {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour, "ROCM_VERSION": ROCM_VERSION},
+        )
     return images
 
 

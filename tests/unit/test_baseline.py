@@ -6,7 +6,12 @@ from labkit import baseline
 
 
 def test_unchanged_base_has_no_problems():
-    assert baseline.problems({"tensorflow": "2.20.0"}, {"tensorflow": "2.20.0", "jupyterlab": "4.6.6"}, {"jupyterlab": "4.6.6"}) == []
+    assert (
+        baseline.problems(
+            {"tensorflow": "2.20.0"}, {"tensorflow": "2.20.0", "jupyterlab": "4.6.6"}, {"jupyterlab": "4.6.6"}
+        )
+        == []
+    )
 
 
 def test_a_shadowing_copy_in_the_layer_is_reported_even_with_the_same_version():

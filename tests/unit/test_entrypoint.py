@@ -6,7 +6,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from labkit import entrypoint
 
 PATHS = entrypoint.Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
@@ -33,7 +32,15 @@ def test_lab_command_does_not_hunt_for_another_port():
 
 def test_train_command_runs_the_students_copy_and_passes_arguments():
     command = entrypoint.train_command(python="/p/python", paths=PATHS, args=["--synthetic", "--epochs", "1"])
-    assert command == ["/p/python", "/home/lab/work/course/train.py", "--output", "/home/lab/work/runs", "--synthetic", "--epochs", "1"]
+    assert command == [
+        "/p/python",
+        "/home/lab/work/course/train.py",
+        "--output",
+        "/home/lab/work/runs",
+        "--synthetic",
+        "--epochs",
+        "1",
+    ]
 
 
 def test_train_arguments_may_start_with_dashes():

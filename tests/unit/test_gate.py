@@ -23,7 +23,14 @@ def test_report_names_versions_and_each_gpu():
             "python": "3.12.3",
             "build": {"is_rocm_build": "True"},
             "rocm_version": "6.4.1",
-            "gpus": [{"name": "/physical_device:GPU:0", "device_name": "AMD Radeon RX 6700 XT", "matmul_ok": True, "conv_ok": True}],
+            "gpus": [
+                {
+                    "name": "/physical_device:GPU:0",
+                    "device_name": "AMD Radeon RX 6700 XT",
+                    "matmul_ok": True,
+                    "conv_ok": True,
+                }
+            ],
         },
         flavour="rocm",
     )
