@@ -1,0 +1,79 @@
+"""bench.py end to end on the CPU, with few steps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from workload_support import TINY_ARGS, TINY_DATASET, TINY_TRAIN, needs_tensorflow, run_script, script_env
+
+pytestmark = needs_tensorflow
+
+BENCH_ARGS = ["--steps", "5", "--repeats", "1", *TINY_ARGS]
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory, tiny_tfds):
+    cwd = tmp_path_factory.mktemp("bench")
+    done = run_script(
+        "bench.py",
+        ["--dataset", TINY_DATASET, "--json", str(cwd / "bench.json"), *BENCH_ARGS],
+        env=script_env(tiny_tfds),
+        cwd=cwd,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done, json.loads((cwd / "bench.json").read_text())
+
+
+def test_bench_measures_cpu_with_real_and_synthetic_data(bench_run):
+    _, report = bench_run
+    assert report["schema"] == "courselab.bench/1"
+    assert [(row["device"], row["data"]) for row in report["rows"]] == [("/CPU:0", "real"), ("/CPU:0", "synthetic")]
+    for row in report["rows"]:
+        assert row["steps"] == 5
+        assert row["steps_per_second"] > 0
+        assert row["images_per_second"] == pytest.approx(row["steps_per_second"] * 16, rel=0.01)
+        assert row["variables_on"].endswith("device:CPU:0")
+        assert row["full_epoch_images"] == TINY_TRAIN
+
+
+def test_bench_says_whether_real_data_is_input_bound(bench_run):
+    _, report = bench_run
+    real, synthetic = report["rows"]
+    assert real["real_over_synthetic"] == pytest.approx(real["seconds"] / synthetic["seconds"], rel=0.01)
+    assert isinstance(real["input_bound"], bool)
+    assert synthetic["input_bound"] is None
+
+
+def test_bench_has_no_gpu_speedup_without_a_gpu(bench_run):
+    done, report = bench_run
+    assert all(row["gpu_speedup"] is None for row in report["rows"])
+    assert "only the CPU was measured" in done.stdout
+
+
+def test_bench_prints_a_table_and_the_lecture_reference(bench_run):
+    done, _ = bench_run
+    header = next(line for line in done.stdout.splitlines() if line.startswith("device"))
+    for column in ("steps/s", "images/s", "ms/step", "GPU/CPU", "real/synth", "input-bound"):
+        assert column in header
+    assert "Lecture reference" in done.stdout
+    assert "RX 6700 XT" in done.stdout and "about 14 s per epoch" in done.stdout
+    assert "T4" in done.stdout and "about 50 s per epoch" in done.stdout
+    assert "hundreds of ms per batch" in done.stdout
+
+
+def test_bench_shows_progress_while_it_runs(bench_run):
+    done, _ = bench_run
+    assert "[bench] (1/2) CPU /CPU:0" in done.stdout
+    assert "[bench] (2/2) CPU /CPU:0" in done.stdout
+    assert "warm-up epoch" in done.stdout
+
+
+def test_bench_without_the_dataset_still_measures_synthetic_data(tmp_path, empty_tfds):
+    done = run_script(
+        "bench.py", ["--json", str(tmp_path / "bench.json"), *BENCH_ARGS], env=script_env(empty_tfds), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert [row["data"] for row in report["rows"]] == ["synthetic"]
+    assert any(note.startswith("real data skipped: dataset 'cifar10'") for note in report["notes"])
