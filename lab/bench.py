@@ -3,7 +3,7 @@ the CPU and on every GPU, with real and with synthetic data, in one run.
 
     python bench.py                         CPU + each GPU, real + synthetic, 50 steps each
     python bench.py --steps 20 --data synthetic
-    docker compose run --rm --entrypoint python train /opt/lab/course/bench.py --output /home/lab/work/runs
+    docker compose run --rm --entrypoint python train /opt/lab/course/bench.py   (report in work/runs/)
 
 Every measurement is one warm-up epoch (tracing, kernel compilation, filling the data cache)
 followed by --repeats measured epochs of --steps steps; the table shows the median measured
