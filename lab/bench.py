@@ -6,9 +6,10 @@ the CPU and on every GPU, with real and with synthetic data, in one run.
     docker compose run --rm --entrypoint python train /opt/lab/course/bench.py   (report in work/runs/)
 
 Every measurement is one warm-up epoch (tracing, kernel compilation, filling the data cache)
-followed by --repeats measured epochs of --steps steps; the table shows the median measured
-epoch. Real data reads only as many images as the steps need, so the cache is full after the
-warm-up and the measured epochs see the steady state that train.py's epochs 2..N see.
+followed by --repeats measured epochs of --steps steps, real and synthetic epochs taking turns;
+the table shows the median measured epoch. Real data reads only as many images as the steps
+need, so the cache is full after the warm-up and the measured epochs see the steady state
+that train.py's epochs 2..N see.
 
 Reading the table: GPU/CPU is the speedup over the CPU on the same data. real/synth is the
 real-data step time over the synthetic one: near 1.0 means the input pipeline keeps up; above
@@ -24,6 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -53,7 +55,7 @@ LECTURE_REFERENCE = (
 
 
 class EpochClock(keras.callbacks.Callback):
-    """Wall time per epoch, with a progress line when a slow device takes a while."""
+    """Wall time of each fit() epoch, with a progress line when a slow device takes a while."""
 
     def __init__(self, *, label: str, steps: int, log: Callable[[str], None], progress_every: float = 10.0):
         super().__init__()
@@ -71,12 +73,34 @@ class EpochClock(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self.started)
-        kind = "warm-up" if epoch == 0 else f"measured {epoch}"
-        self.log(f"[bench]     {self.label}: {kind} epoch {self.seconds[-1]:.2f} s")
+        kind = "warm-up" if len(self.seconds) == 1 else f"round {len(self.seconds) - 1}"
+        self.log(f"[bench]     {self.label}: {kind} {self.seconds[-1]:.2f} s")
 
 
-def measure(device: train.Device, data_kind: str, options: argparse.Namespace, log: Callable[[str], None]) -> dict:
-    """One row: the workload on one device with one kind of data."""
+@dataclass
+class Workload:
+    """The model and data for one (device, data kind) pair, kept between rounds."""
+
+    device: train.Device
+    kind: str
+    data: train.Data
+    model: keras.Model
+    clock: EpochClock
+    mixed: bool
+
+    def epoch(self) -> None:
+        with tf.device(self.device.name), train.precision_policy(self.mixed):
+            self.model.fit(
+                self.data.train,
+                epochs=1,
+                steps_per_epoch=self.data.steps_per_epoch,
+                callbacks=[self.clock],
+                shuffle=False,
+                verbose=0,
+            )
+
+
+def prepare(device: train.Device, data_kind: str, options: argparse.Namespace, log: Callable[[str], None]) -> Workload:
     mixed = options.mixed_precision and device.kind == "GPU"
     config = train.Config(
         dataset=options.dataset,
@@ -94,41 +118,49 @@ def measure(device: train.Device, data_kind: str, options: argparse.Namespace, l
         seed=options.seed,
     )
     data = train.load_data(config, log)
-    label = f"{device.name} {data_kind}"
-    clock = EpochClock(label=label, steps=data.steps_per_epoch, log=log)
     keras.utils.set_random_seed(options.seed)
     with tf.device(device.name), train.precision_policy(mixed):
         model = train.compile_model(train.build_model(data.spec, width=options.width, mixed_precision=mixed), config)
-        placed = train.variable_device(model)
-        model.fit(
-            data.train,
-            epochs=1 + options.repeats,
-            steps_per_epoch=data.steps_per_epoch,
-            callbacks=[clock],
-            shuffle=False,
-            verbose=0,
-        )
-    steps = data.steps_per_epoch
-    seconds = statistics.median(clock.seconds[1:])
-    full_epoch = options.full_epoch_images or data.spec.train_examples
+    clock = EpochClock(label=f"{device.name} {data_kind}", steps=data.steps_per_epoch, log=log)
+    return Workload(device, data_kind, data, model, clock, mixed)
+
+
+def measure_device(
+    device: train.Device, kinds: list[str], options: argparse.Namespace, log: Callable[[str], None]
+) -> list[dict]:
+    """Rows for one device. Real and synthetic epochs alternate (in both orders) instead of
+    running one after the other, so a machine that gets busier or cooler half-way through
+    (a desktop, a shared server) shifts both kinds alike and their ratio stays meaningful."""
+    workloads = [prepare(device, kind, options, log) for kind in kinds]
+    for round_index in range(1 + options.repeats):
+        for workload in workloads if round_index % 2 == 0 else workloads[::-1]:
+            workload.epoch()
+    return [row(workload, options) for workload in workloads]
+
+
+def row(workload: Workload, options: argparse.Namespace) -> dict:
+    steps = workload.data.steps_per_epoch
+    measured = workload.clock.seconds[1:]
+    seconds = statistics.median(measured)
+    full_epoch = options.full_epoch_images or workload.data.spec.train_examples
     return {
-        "device": device.name,
-        "kind": device.kind,
-        "description": device.description,
-        "variables_on": placed,
-        "data": data_kind,
-        "image_shape": list(data.spec.image_shape),
+        "device": workload.device.name,
+        "kind": workload.device.kind,
+        "description": workload.device.description,
+        "variables_on": train.variable_device(workload.model),
+        "data": workload.kind,
+        "image_shape": list(workload.data.spec.image_shape),
         "steps": steps,
         "batch_size": options.batch_size,
-        "warmup_seconds": round(clock.seconds[0], 4),
-        "epoch_seconds": [round(value, 4) for value in clock.seconds[1:]],
+        "warmup_seconds": round(workload.clock.seconds[0], 4),
+        "epoch_seconds": [round(value, 4) for value in measured],
         "seconds": round(seconds, 4),
         "steps_per_second": round(steps / seconds, 3),
         "images_per_second": round(steps * options.batch_size / seconds, 1),
         "ms_per_step": round(1000 * seconds / steps, 3),
         "full_epoch_images": full_epoch,
         "estimated_full_epoch_seconds": round(full_epoch / (steps * options.batch_size / seconds), 2),
-        "mixed_precision": mixed,
+        "mixed_precision": workload.mixed,
     }
 
 
@@ -197,12 +229,18 @@ def run_bench(options: argparse.Namespace, *, log: Callable[[str], None] = print
         options.full_epoch_images = train.load_tfds(
             train.Config(dataset=options.dataset, data_dir=options.data_dir, download=False, batch_size=1), log
         ).spec.train_examples
-    pairs = [(device, kind) for device in wanted for kind in kinds]
     rows = []
-    for index, (device, kind) in enumerate(pairs, start=1):
-        log(f"[bench] ({index}/{len(pairs)}) {device.kind} {device.name} ({device.description}), {kind} data")
-        rows.append(measure(device, kind, options, log))
-        log(f"[bench]     -> {rows[-1]['steps_per_second']:.1f} steps/s, {rows[-1]['images_per_second']:.0f} images/s")
+    for index, device in enumerate(wanted, start=1):
+        log(
+            f"[bench] ({index}/{len(wanted)}) {device.kind} {device.name} ({device.description}): "
+            f"{' and '.join(kinds)} data, a warm-up and {options.repeats} measured rounds of {options.steps} steps"
+        )
+        for measured in measure_device(device, kinds, options, log):
+            rows.append(measured)
+            log(
+                f"[bench]     -> {measured['data']}: {measured['steps_per_second']:.1f} steps/s, "
+                f"{measured['images_per_second']:.0f} images/s"
+            )
     compare(rows)
     return {
         "schema": BENCH_SCHEMA,

@@ -64,9 +64,11 @@ def test_bench_prints_a_table_and_the_lecture_reference(bench_run):
 
 def test_bench_shows_progress_while_it_runs(bench_run):
     done, _ = bench_run
-    assert "[bench] (1/2) CPU /CPU:0" in done.stdout
-    assert "[bench] (2/2) CPU /CPU:0" in done.stdout
-    assert "warm-up epoch" in done.stdout
+    assert "[bench] (1/1) CPU /CPU:0" in done.stdout
+    for kind in ("real", "synthetic"):
+        assert f"/CPU:0 {kind}: warm-up" in done.stdout
+        assert f"/CPU:0 {kind}: round 1" in done.stdout
+        assert f"-> {kind}:" in done.stdout
 
 
 def test_bench_without_the_dataset_still_measures_synthetic_data(tmp_path, empty_tfds):
