@@ -93,6 +93,15 @@ def cpu_lab_image(standin_images):
 
 
 @pytest.fixture(scope="session")
+def cuda_lab_image(standin_images):
+    """The real Dockerfile built on the CUDA (-gpu) stand-in base, as compose.nvidia.yaml does."""
+    import dockerlab
+
+    dockerlab.build_image("Dockerfile", standin_images["cuda"], dockerlab.CUDA_LAB_IMAGE)
+    return dockerlab.CUDA_LAB_IMAGE
+
+
+@pytest.fixture(scope="session")
 def rocm_lab_image(standin_images):
     """The real Dockerfile.rocm built on the ROCm stand-in base (Ubuntu-24.04-like, PEP 668)."""
     import dockerlab

@@ -22,6 +22,7 @@ import build as standins  # noqa: E402
 
 CPU_LAB_IMAGE = "courselab-test/lab:cpu"
 ROCM_LAB_IMAGE = "courselab-test/lab:rocm"
+CUDA_LAB_IMAGE = "courselab-test/lab:cuda"
 # A UID/GID no real account has, to prove the image works for any host user.
 TEST_UID = 4242
 TEST_GID = 4242

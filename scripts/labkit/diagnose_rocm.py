@@ -34,8 +34,11 @@ OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
 # its log wins when present: the image label can drift from what was really compiled.
 TARGETS_ENV = "LAB_ROCM_TF_TARGETS"
 CPU_LAB = "`docker compose up` (the CPU lab)"
+# The two group slots of compose.rocm.yaml must together cover both devices and must differ
+# (compose refuses a group twice): `scripts/lab setup` computes them.
 GID_FIX = {
-    "/dev/kfd": "LAB_VIDEO_GID to the number `stat -c %g /dev/kfd` prints",
+    "/dev/kfd": "LAB_VIDEO_GID to the number `stat -c %g /dev/kfd` prints (when that is the render "
+    "group's number already, the video group's: `getent group video | cut -d: -f3`)",
     "render": "LAB_RENDER_GID to the number `stat -c %g /dev/dri/renderD128` prints",
 }
 

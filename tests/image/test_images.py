@@ -27,7 +27,7 @@ def tf_version(image: str, python: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-@pytest.fixture(params=["cpu", "rocm"])
+@pytest.fixture(params=["cpu", "cuda", "rocm"])
 def built(request, standin_images):
     image = request.getfixturevalue(f"{request.param}_lab_image")
     return standin_images[request.param], image

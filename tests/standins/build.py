@@ -34,6 +34,9 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 LABEL = "courselab.standin"
 
 CPU_IMAGE = f"courselab-standin/tensorflow:{TF_VERSION}"
+# The -gpu (CUDA) official images differ from the CPU ones in CUDA libraries only, which a
+# machine without an NVIDIA driver cannot use anyway: same TensorFlow layer, own name.
+CUDA_IMAGE = f"courselab-standin/tensorflow:{TF_VERSION}-gpu"
 ROCM_IMAGE = f"courselab-standin/rocm-tensorflow:rocm{ROCM_VERSION}-tf{TF_VERSION}"
 
 
@@ -136,7 +139,7 @@ def ensure() -> dict[str, str]:
     build(tf_layer, tf_recipe, "Dockerfile.tensorflow", {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION})
 
     flavour_dockerfile = (HERE / "Dockerfile.flavour").read_bytes()
-    images = {"cpu": CPU_IMAGE, "rocm": ROCM_IMAGE}
+    images = {"cpu": CPU_IMAGE, "cuda": CUDA_IMAGE, "rocm": ROCM_IMAGE}
     for flavour, name in images.items():
         recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode(), ROCM_VERSION.encode())
         build(
