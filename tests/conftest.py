@@ -110,25 +110,12 @@ def rocm_lab_image(standin_images):
     return dockerlab.ROCM_LAB_IMAGE
 
 
-def make_workdir(tmp_path_factory, name: str = "work") -> Path:
-    """A work folder owned by the test's host user, as a student's would be. The path has a
-    space and Vietnamese letters: students' folders do."""
-    import dockerlab
-
-    root = tmp_path_factory.mktemp("lab")
-    workdir = root / f"bài tập {name}"
-    workdir.mkdir()
-    os.chown(workdir, dockerlab.TEST_UID, dockerlab.TEST_GID)
-    root.chmod(0o755)
-    return workdir
-
-
 @pytest.fixture(scope="module")
 def lab_stack(cpu_lab_image, tmp_path_factory):
     """The CPU lab, up and healthy, shared by one test module; always torn down."""
     import dockerlab
 
-    stack = dockerlab.Stack(make_workdir(tmp_path_factory))
+    stack = dockerlab.Stack(dockerlab.make_workdir(tmp_path_factory))
     try:
         stack.up("lab")
         yield stack
@@ -141,7 +128,7 @@ def fresh_stack(cpu_lab_image, tmp_path_factory):
     """A stack not yet started, for tests that start and stop it themselves."""
     import dockerlab
 
-    stack = dockerlab.Stack(make_workdir(tmp_path_factory))
+    stack = dockerlab.Stack(dockerlab.make_workdir(tmp_path_factory))
     try:
         yield stack
     finally:

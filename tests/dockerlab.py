@@ -54,6 +54,17 @@ def build_image(dockerfile: str, base_image: str, tag: str) -> None:
     )
 
 
+def make_workdir(tmp_path_factory, name: str = "work") -> Path:
+    """A work folder owned by the test's host user, as a student's would be. The path has a
+    space and Vietnamese letters: students' folders do."""
+    root = tmp_path_factory.mktemp("lab")
+    workdir = root / f"bài tập {name}"
+    workdir.mkdir()
+    os.chown(workdir, TEST_UID, TEST_GID)
+    root.chmod(0o755)
+    return workdir
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

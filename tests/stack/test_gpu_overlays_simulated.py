@@ -9,8 +9,7 @@ import os
 import stat
 
 import pytest
-from conftest import make_workdir
-from dockerlab import ROCM_LAB_IMAGE, Stack, standins
+from dockerlab import ROCM_LAB_IMAGE, Stack, make_workdir, standins
 
 RENDER_GID = 110  # the host's render group, as on many Ubuntu machines
 
