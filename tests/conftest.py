@@ -2,8 +2,8 @@
 
 Tiers (folder -> marker): unit, host, workload (pure Python), config (`docker compose
 config`), image (real Dockerfiles on stand-in bases), stack (the real compose stack),
-browser (headless Chromium). Without a Docker engine the engine tiers are skipped with the
-reason printed; with CI=true a missing engine is a failure, never a skip.
+browser (headless Chromium). Without Docker those tiers are skipped with the reason
+printed (config needs only the compose CLI); with CI=true that is a failure, never a skip.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-ENGINE_TIERS = {"config", "image", "stack", "browser"}
 TIER_OF_FOLDER = {
     "unit": "unit",
     "host": "unit",
@@ -35,43 +34,70 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-def engine_problem() -> str | None:
-    """Why the Docker tiers cannot run here, or None when they can."""
+def compose_cli_problem() -> str | None:
+    """Why `docker compose` cannot run here, or None. `config` needs only this."""
     if shutil.which("docker") is None:
         return "the docker CLI is not installed"
-    info = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
-    if info.returncode != 0:
-        last = (info.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"the Docker engine is not reachable ({last})"
     compose = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True)
     if compose.returncode != 0:
         return "Docker Compose v2 (`docker compose`) is not installed"
     return None
 
 
+def engine_problem() -> str | None:
+    """Why the tiers that build and start containers cannot run here, or None."""
+    problem = compose_cli_problem()
+    if problem:
+        return problem
+    info = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    if info.returncode != 0:
+        last = (info.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"the Docker engine is not reachable ({last})"
+    return None
+
+
+# What each Docker tier needs, checked once per run.
+REQUIREMENT_OF_TIER = {
+    "config": compose_cli_problem,
+    "image": engine_problem,
+    "stack": engine_problem,
+    "browser": engine_problem,
+}
+
+
 def pytest_collection_modifyitems(config, items):
-    problem = None
-    checked = False
+    problems: dict = {}
     for item in items:
         folder = Path(str(item.fspath)).relative_to(REPO / "tests").parts[0]
         tier = TIER_OF_FOLDER.get(folder)
         if tier is None:
             continue
         item.add_marker(getattr(pytest.mark, tier))
-        if tier in ENGINE_TIERS:
-            if not checked:
-                problem, checked = engine_problem(), True
-            if problem and not in_ci():
-                item.add_marker(pytest.mark.skip(reason=f"{tier} tier needs Docker: {problem}"))
+        check = REQUIREMENT_OF_TIER.get(tier)
+        if check is None:
+            continue
+        if check not in problems:
+            problems[check] = check()
+        if problems[check] and not in_ci():
+            item.add_marker(pytest.mark.skip(reason=f"{tier} tier: {problems[check]}"))
+
+
+def require(problem: str | None, what: str) -> None:
+    """Skip on a developer machine, fail in CI: there a missing tool is never a skip."""
+    if problem:
+        if in_ci():
+            pytest.fail(f"CI requires the {what}, but {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def compose_cli():
+    require(compose_cli_problem(), "config tier")
 
 
 @pytest.fixture(scope="session")
 def docker_engine():
-    problem = engine_problem()
-    if problem:
-        if in_ci():
-            pytest.fail(f"CI requires the Docker tiers, but {problem}")
-        pytest.skip(problem)
+    require(engine_problem(), "Docker tiers")
     return True
 
 

@@ -27,17 +27,11 @@ CONTAINER_PORT = 8888
 
 @dataclass(frozen=True)
 class Paths:
+    """Where things are in the container; fixed by the Dockerfiles and compose.yaml."""
+
     work: Path  # the student's folder (a host bind mount)
     course_source: Path  # the course material baked into the image
     state: Path  # lab state on the cache volume (the generated token)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Paths:
-        return cls(
-            work=Path(env.get("LAB_WORK_DIR_IN_CONTAINER", "/home/lab/work")),
-            course_source=Path(env.get("LAB_COURSE_SOURCE", "/opt/lab/course")),
-            state=Path(env.get("LAB_STATE_DIR", "/cache/lab")),
-        )
 
     @property
     def course(self) -> Path:
@@ -46,6 +40,9 @@ class Paths:
     @property
     def runs(self) -> Path:
         return self.work / "runs"
+
+
+CONTAINER_PATHS = Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
 
 
 def lab_url(*, host_port: str, token: str) -> str:
@@ -107,7 +104,7 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
     timeout = float(env.get("LAB_GATE_TIMEOUT", "120"))
     say(f"Checking TensorFlow and the GPU ({flavour} lab, at most {timeout:.0f} s)...")
     facts, found = gate.check(flavour=flavour, timeout=timeout, env=env)
-    for line in gate.report_lines(facts, found):
+    for line in gate.report_lines(facts):
         say(f"  {line}")
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}
@@ -221,6 +218,6 @@ def main(argv: list[str] | None = None) -> int:
         print("[lab] Nothing was started. Edit .env and start again.", file=sys.stderr, flush=True)
         return 2
     env = envcheck.sanitize(os.environ)
-    paths = Paths.from_env(env)
+    paths = CONTAINER_PATHS
     handler, _ = COMMANDS[args.command]
     return handler(args, env, paths)

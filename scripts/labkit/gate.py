@@ -83,7 +83,7 @@ def check(*, flavour: str, timeout: float, env: Mapping[str, str]) -> tuple[Fact
     return facts, diagnose(facts)
 
 
-def report_lines(facts: Facts, found: Verdict) -> list[str]:
+def report_lines(facts: Facts) -> list[str]:
     """The short device report printed before the lab starts."""
     probe = facts.probe
     build = probe.get("build") or {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -34,20 +33,6 @@ ROCM_GIDS = {"LAB_VIDEO_GID": "44", "LAB_RENDER_GID": "110"}
 # The host environment compose may see: enough to find docker and its config, nothing the
 # compose files read.
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "XDG_RUNTIME_DIR")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def compose_problem() -> str | None:
-    """Why `docker compose config` cannot run here, or None when it can."""
-    if shutil.which("docker") is None:
-        return "the docker CLI is not installed"
-    version = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True)
-    if version.returncode != 0:
-        return "Docker Compose v2 (`docker compose`) is not installed"
-    return None
 
 
 @dataclass(frozen=True)
@@ -93,15 +78,7 @@ class Compose:
         return Rendered(command, result.returncode, result.stdout, result.stderr)
 
 
-@pytest.fixture(scope="session")
-def compose_cli() -> None:
-    problem = compose_problem()
-    if problem:
-        if in_ci():
-            pytest.fail(f"CI requires the config tier, but {problem}")
-        pytest.skip(f"config tier needs docker compose: {problem}")
-
-
 @pytest.fixture
 def compose(compose_cli, tmp_path) -> Compose:
+    # compose_cli (tests/conftest.py) skips, or fails in CI, without the compose CLI.
     return Compose(tmp_path)

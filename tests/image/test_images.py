@@ -108,45 +108,22 @@ def test_gate_check_passes_on_cpu_and_reports_the_cpu_notice(cpu_lab_image):
     assert "TensorFlow 2.20.0 (CPU build)" in out.stdout
 
 
+def start_lab_as_student(image: str, workdir, setting: str):
+    """`lab` as compose would start it (host UID, work folder mounted) with one setting."""
+    os.chown(workdir, 4242, 4242)
+    command = ["docker", "run", "--rm", "--user", "4242:4242", "-v", f"{workdir}:/home/lab/work"]
+    return run([*command, "-e", setting, image, "lab"], check=False)
+
+
 def test_gate_refuses_to_start_without_gpu_when_required(cpu_lab_image, tmp_path):
-    os.chown(tmp_path, 4242, 4242)
-    mount = f"{tmp_path}:/home/lab/work"
-    command = [
-        "docker",
-        "run",
-        "--rm",
-        "--user",
-        "4242:4242",
-        "-v",
-        mount,
-        "-e",
-        "LAB_REQUIRE_GPU=true",
-        cpu_lab_image,
-        "lab",
-    ]
-    result = run(command, check=False)
+    result = start_lab_as_student(cpu_lab_image, tmp_path, "LAB_REQUIRE_GPU=true")
     assert result.returncode == 3
     assert "ERROR: No GPU in the CPU lab" in result.stdout
     assert "JupyterLab is starting" not in result.stdout
 
 
 def test_broken_setting_stops_before_anything_starts(cpu_lab_image, tmp_path):
-    os.chown(tmp_path, 4242, 4242)
-    mount = f"{tmp_path}:/home/lab/work"
-    command = [
-        "docker",
-        "run",
-        "--rm",
-        "--user",
-        "4242:4242",
-        "-v",
-        mount,
-        "-e",
-        "TF_FORCE_GPU_ALLOW_GROWTH=yes",
-        cpu_lab_image,
-        "lab",
-    ]
-    result = run(command, check=False)
+    result = start_lab_as_student(cpu_lab_image, tmp_path, "TF_FORCE_GPU_ALLOW_GROWTH=yes")
     assert result.returncode == 2
     assert list(tmp_path.iterdir()) == []  # nothing copied, nothing written
     assert "TF_FORCE_GPU_ALLOW_GROWTH: is 'yes', but only 'true' or 'false' is read" in result.stderr

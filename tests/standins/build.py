@@ -108,9 +108,28 @@ def build(name: str, recipe: str, dockerfile: str, args: dict[str, str]) -> None
     subprocess.run([*command, str(HERE)], check=True, stdout=subprocess.DEVNULL)
 
 
+def prune_old_rootfs(current_key: str) -> None:
+    """A new recipe (a changed CA bundle, say) leaves the old rootfs image and tarball behind;
+    remove them so repeated runs on one machine do not fill its disk."""
+    listed = subprocess.run(
+        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "courselab-standin/debian-rootfs"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    for name in listed:
+        if not name.endswith(f":{current_key}"):
+            log(f"removing superseded {name}")
+            subprocess.run(["docker", "image", "rm", name], capture_output=True, check=False)
+    for tarball in cache_dir().glob(f"debian-{SUITE}-*.tar"):
+        if tarball.name != f"debian-{SUITE}-{current_key}.tar":
+            tarball.unlink(missing_ok=True)
+
+
 def ensure() -> dict[str, str]:
     rootfs_key = digest(SUITE.encode(), PACKAGES.encode(), ca_bundle())
     rootfs_image = f"courselab-standin/debian-rootfs:{rootfs_key}"
+    prune_old_rootfs(rootfs_key)
     if image_recipe(rootfs_image) != rootfs_key:
         tarball = rootfs_tarball(rootfs_key)
         log(f"importing {tarball.name} as {rootfs_image}")

@@ -34,7 +34,7 @@ def test_report_names_versions_and_each_gpu():
         },
         flavour="rocm",
     )
-    lines = gate.report_lines(facts, Verdict("gpu", "ok", "none"))
+    lines = gate.report_lines(facts)
     assert lines[0] == "TensorFlow 2.18.1 (ROCm build), Python 3.12.3"
     assert "ROCm 6.4.1" in lines
     assert "GPU /physical_device:GPU:0: AMD Radeon RX 6700 XT: matmul and conv match the CPU" in lines
