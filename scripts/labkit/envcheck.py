@@ -131,6 +131,24 @@ def _visible_devices(key: str, value: str) -> Problem | None:
     )
 
 
+def _memory(key: str, value: str) -> Problem | None:
+    if re.fullmatch(r"\d+(\.\d+)?[bkmg]?", value.lower()):
+        return None
+    return Problem(key, f"is {value!r}, not a size like 8g or 512m", f"set {key}=8g, or 0 for no limit")
+
+
+def _cpus(key: str, value: str) -> Problem | None:
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return None
+    return Problem(key, f"is {value!r}, not a number of CPUs", f"set {key}=4, or 0 for all CPUs")
+
+
+def _count(key: str, value: str) -> Problem | None:
+    if value.isdigit() and int(value) >= 64:
+        return None
+    return Problem(key, f"is {value!r}; JupyterLab and a kernel need at least 64 processes", f"set {key}=2048")
+
+
 Check = Callable[[str, str], "Problem | None"]
 
 # Every knob the stack reads, with its check. Unknown keys are left alone: .env files hold
@@ -147,6 +165,9 @@ CHECKS: dict[str, Check] = {
     "LAB_REQUIRE_GPU": _exact_bool,
     "LAB_GATE_TIMEOUT": _positive_seconds,
     "LAB_IMAGE": _image,
+    "LAB_MEMORY_LIMIT": _memory,
+    "LAB_CPUS": _cpus,
+    "LAB_PIDS_LIMIT": _count,
     "JUPYTER_TOKEN": _token,
     "TF_FORCE_GPU_ALLOW_GROWTH": _exact_bool,
     "HSA_OVERRIDE_GFX_VERSION": _override,

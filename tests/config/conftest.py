@@ -27,8 +27,6 @@ STACKS: dict[str, tuple[str, ...]] = {
     "rocm-debug": ("compose.yaml", "compose.rocm.yaml", "compose.rocm-debug.yaml"),
 }
 
-# What the ROCm overlay requires; tests that are about something else start from these.
-ROCM_GIDS = {"LAB_VIDEO_GID": "44", "LAB_RENDER_GID": "110"}
 
 # The host environment compose may see: enough to find docker and its config, nothing the
 # compose files read.

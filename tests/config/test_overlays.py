@@ -172,7 +172,8 @@ def test_rocm_has_no_debugger_privileges_by_default(compose):
     for name in SERVICES:
         service = rendered.service(name)
         assert "cap_add" not in service, name
-        assert "security_opt" not in service, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["security_opt"] == ["no-new-privileges:true"], name
         assert service.get("privileged") is not True, name
 
 
@@ -181,7 +182,8 @@ def test_rocm_debug_overlay_adds_ptrace_and_unconfined_seccomp(compose):
     for name in SERVICES:
         service = rendered.service(name)
         assert service["cap_add"] == ["SYS_PTRACE"], name
-        assert service["security_opt"] == ["seccomp=unconfined"], name
+        assert "seccomp=unconfined" in service["security_opt"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
 
 
 ROCM_PASSED_VARIABLES = {

@@ -20,6 +20,9 @@ GOOD = {
     "LAB_RENDER_GID": "110",
     "LAB_VIDEO_GID": "44",
     "ROCR_VISIBLE_DEVICES": "0",
+    "LAB_MEMORY_LIMIT": "8g",
+    "LAB_CPUS": "1.5",
+    "LAB_PIDS_LIMIT": "2048",
 }
 
 
@@ -54,6 +57,9 @@ BAD = [
     ("image-space", "LAB_IMAGE", "courselab/lab: 1", "not a valid image reference"),
     ("bind-hostname", "LAB_BIND_ADDRESS", "localhost", "not an IPv4 address"),
     ("bind-out-of-range", "LAB_BIND_ADDRESS", "300.0.0.1", "not an IPv4 address"),
+    ("memory-unit-word", "LAB_MEMORY_LIMIT", "8 gigabytes", "not a size like 8g"),
+    ("cpus-word", "LAB_CPUS", "four", "not a number of CPUs"),
+    ("pids-too-few", "LAB_PIDS_LIMIT", "10", "at least 64 processes"),
     ("visible-devices-spaces", "ROCR_VISIBLE_DEVICES", "0, 1", "comma-separated list"),
 ]
 
