@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from labkit import atomic
 
 MANIFEST_NAME = ".course-manifest.json"
 
@@ -56,22 +56,6 @@ def hash_tree(root: Path) -> dict[str, str]:
     return hashes
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder and rename it over the target, so a
-    crash leaves either the old file or the new one, never half of one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def sync(source: Path, destination: Path) -> list[Action]:
     """Bring `source` (the image's course folder) into `destination` (the student's)."""
     course = hash_tree(source)
@@ -85,12 +69,12 @@ def sync(source: Path, destination: Path) -> list[Action]:
     for action in actions:
         if action.kind in ("copy", "update"):
             source_file = source / action.path
-            write_atomically(destination / action.path, source_file.read_bytes())
+            atomic.write_bytes(destination / action.path, source_file.read_bytes())
             shutil.copymode(source_file, destination / action.path)
             delivered[action.path] = course[action.path]
     for path, course_hash in course.items():
         if work.get(path) == course_hash:
             delivered[path] = course_hash
     if course:
-        write_atomically(manifest_path, json.dumps(delivered, indent=1, sort_keys=True).encode())
+        atomic.write_bytes(manifest_path, json.dumps(delivered, indent=1, sort_keys=True).encode())
     return actions

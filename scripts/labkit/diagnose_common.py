@@ -31,9 +31,13 @@ def gpu_out_of_memory(facts: Facts) -> Verdict | None:
     if not OOM_PATTERN.search(errors) and not OOM_PATTERN.search(facts.log):
         return None
     # The check needs well under 10 MB: something else holds the GPU's memory.
-    return verdict("fail", OUT_OF_MEMORY, "close what else uses the GPU (another lab or notebook, a game, "
-                   "a browser with hardware acceleration), keep TF_FORCE_GPU_ALLOW_GROWTH=true in .env, "
-                   "then start again")
+    return verdict(
+        "fail",
+        OUT_OF_MEMORY,
+        "close what else uses the GPU (another lab or notebook, a game, "
+        "a browser with hardware acceleration), keep TF_FORCE_GPU_ALLOW_GROWTH=true in .env, "
+        "then start again",
+    )
 
 
 RULES: list[Rule] = [gpu_out_of_memory]

@@ -62,9 +62,13 @@ def no_devices(facts: Facts) -> Verdict | None:
         return None
     if any(path.startswith("/dev/nvidia") or path == "/dev/dxg" for path in facts.devices):
         return None
-    return verdict("fail", NO_DEVICES, f"start the lab with both files: {NVIDIA_OVERLAY}; on the host install the "
-                   "NVIDIA Container Toolkit, run `sudo nvidia-ctk runtime configure --runtime=docker` and "
-                   "restart Docker")
+    return verdict(
+        "fail",
+        NO_DEVICES,
+        f"start the lab with both files: {NVIDIA_OVERLAY}; on the host install the "
+        "NVIDIA Container Toolkit, run `sudo nvidia-ctk runtime configure --runtime=docker` and "
+        "restart Docker",
+    )
 
 
 def driver_library_mismatch(facts: Facts) -> Verdict | None:
@@ -72,8 +76,12 @@ def driver_library_mismatch(facts: Facts) -> Verdict | None:
         return None
     found = VERSIONS_PATTERN.search(facts.log)
     versions = f" (kernel module {found['kernel']}, library {found['dso']})" if found else ""
-    return verdict("fail", DRIVER_LIBRARY_MISMATCH, f"reboot the computer: the NVIDIA kernel module and its "
-                   f"libraries have different versions{versions}, which only a reboot (or reloading the module) fixes")
+    return verdict(
+        "fail",
+        DRIVER_LIBRARY_MISMATCH,
+        f"reboot the computer: the NVIDIA kernel module and its "
+        f"libraries have different versions{versions}, which only a reboot (or reloading the module) fixes",
+    )
 
 
 def driver_too_old(facts: Facts) -> Verdict | None:
@@ -82,26 +90,38 @@ def driver_too_old(facts: Facts) -> Verdict | None:
     cuda = facts.build.get("cuda_version")
     needs = f"CUDA {cuda}" if cuda else "this image's CUDA"
     have = f" (it is {facts.probe['cuda_driver']})" if facts.probe.get("cuda_driver") else ""
-    return verdict("fail", DRIVER_TOO_OLD, f"update the host's NVIDIA driver{have} to one that supports {needs} "
-                   "(`nvidia-smi` shows the highest CUDA version the driver supports) and reboot; or ask your "
-                   "instructor for an image built on an older TensorFlow")
+    return verdict(
+        "fail",
+        DRIVER_TOO_OLD,
+        f"update the host's NVIDIA driver{have} to one that supports {needs} "
+        "(`nvidia-smi` shows the highest CUDA version the driver supports) and reboot; or ask your "
+        "instructor for an image built on an older TensorFlow",
+    )
 
 
 def nvml_failed(facts: Facts) -> Verdict | None:
     match = NVML_PATTERN.search(facts.log)
     if match is None or not _no_working_gpu(facts):
         return None
-    return verdict("fail", NVML_FAILED, f"NVML said {match['reason'].strip()!r}: restart the lab (`docker compose "
-                   "down`, then up again); if it repeats, run `nvidia-smi` on the host and reinstall the driver or "
-                   "the NVIDIA Container Toolkit if that fails too")
+    return verdict(
+        "fail",
+        NVML_FAILED,
+        f"NVML said {match['reason'].strip()!r}: restart the lab (`docker compose "
+        "down`, then up again); if it repeats, run `nvidia-smi` on the host and reinstall the driver or "
+        "the NVIDIA Container Toolkit if that fails too",
+    )
 
 
 def cuinit_failed(facts: Facts) -> Verdict | None:
     match = CUINIT_PATTERN.search(facts.log)
     if match is None or not _no_working_gpu(facts):
         return None
-    return verdict("fail", CUINIT_FAILED, f"cuInit said {match['error'].strip()}: run `nvidia-smi` on the host; "
-                   "if it fails, reinstall the NVIDIA driver and reboot; after a suspend, a reboot usually clears it")
+    return verdict(
+        "fail",
+        CUINIT_FAILED,
+        f"cuInit said {match['error'].strip()}: run `nvidia-smi` on the host; "
+        "if it fails, reinstall the NVIDIA driver and reboot; after a suspend, a reboot usually clears it",
+    )
 
 
 # Order: the container's view first, then the specific version problems, then the general

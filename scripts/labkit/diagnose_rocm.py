@@ -165,8 +165,9 @@ def advice_for(target: gfx.GfxTarget | None, supported: list[gfx.GfxTarget], *, 
     if target is None:
         if current:
             return f"delete {OVERRIDE} from .env, start again, and the lab names the right value for your card"
-        return (f"run `python3 scripts/lab doctor` on the host: it reads the card's target"
-                f" and names the {OVERRIDE} value")
+        return (
+            f"run `python3 scripts/lab doctor` on the host: it reads the card's target and names the {OVERRIDE} value"
+        )
     decision = gfx.decide_override(target, supported)
     if decision.override and decision.override == (current or "").strip():
         # The rule's own answer is already set and the card still fails: nothing else to borrow.
@@ -198,24 +199,38 @@ def kfd_missing(facts: Facts) -> Verdict | None:
         return None
     if "/dev/dxg" in facts.devices:
         # WSL2 exposes GPUs through /dev/dxg only; ROCm's Linux runtime needs /dev/kfd.
-        return verdict("fail", WSL2, f"ROCm in Docker on WSL2 is not supported by this lab: use {CPU_LAB}, "
-                       "or native Linux for the AMD GPU")
+        return verdict(
+            "fail",
+            WSL2,
+            f"ROCm in Docker on WSL2 is not supported by this lab: use {CPU_LAB}, or native Linux for the AMD GPU",
+        )
     if any(path.startswith("/dev/dri/renderD") for path in facts.devices):
         # The overlay passes /dev/dri and /dev/kfd together: render nodes alone mean the
         # graphics half of amdgpu is there but its compute interface (KFD) is not.
-        return verdict("fail", KFD_DRIVER_MISSING, "on the host, `ls -l /dev/kfd` must show the device: install the "
-                       "amdgpu driver with compute support (a kernel with HSA_AMD, or amdgpu-dkms), reboot, "
-                       "start again")
-    return verdict("fail", DEVICES_NOT_PASSED, "start the lab with both files: "
-                   "`docker compose -f compose.yaml -f compose.rocm.yaml up`; if that fails with "
-                   "'error gathering device information', the host's amdgpu driver is not loaded")
+        return verdict(
+            "fail",
+            KFD_DRIVER_MISSING,
+            "on the host, `ls -l /dev/kfd` must show the device: install the "
+            "amdgpu driver with compute support (a kernel with HSA_AMD, or amdgpu-dkms), reboot, "
+            "start again",
+        )
+    return verdict(
+        "fail",
+        DEVICES_NOT_PASSED,
+        "start the lab with both files: "
+        "`docker compose -f compose.yaml -f compose.rocm.yaml up`; if that fails with "
+        "'error gathering device information', the host's amdgpu driver is not loaded",
+    )
 
 
 def devices_denied(facts: Facts) -> Verdict | None:
     if not is_rocm(facts) or not _no_working_gpu(facts):
         return None
-    denied = [path for path, state in facts.devices.items()
-              if state == "denied" and (path == "/dev/kfd" or path.startswith("/dev/dri/renderD"))]
+    denied = [
+        path
+        for path, state in facts.devices.items()
+        if state == "denied" and (path == "/dev/kfd" or path.startswith("/dev/dri/renderD"))
+    ]
     if not denied:
         return None
     settings = []
@@ -223,8 +238,12 @@ def devices_denied(facts: Facts) -> Verdict | None:
         settings.append(GID_FIX["/dev/kfd"])
     if any(path != "/dev/kfd" for path in denied):
         settings.append(GID_FIX["render"])
-    return verdict("fail", DEVICES_DENIED, f"in .env set {' and '.join(settings)} (run `stat` on the host), "
-                   f"then start again; denied here: {', '.join(sorted(denied))}")
+    return verdict(
+        "fail",
+        DEVICES_DENIED,
+        f"in .env set {' and '.join(settings)} (run `stat` on the host), "
+        f"then start again; denied here: {', '.join(sorted(denied))}",
+    )
 
 
 # --- HSA_OVERRIDE_GFX_VERSION -------------------------------------------------------------
@@ -235,16 +254,23 @@ def override_empty(facts: Facts) -> Verdict | None:
     value = override_setting(facts)
     if not is_rocm(facts) or value is None or value.strip():
         return None
-    return verdict("fail", OVERRIDE_EMPTY, f"delete the {OVERRIDE} line from .env (an empty value makes ROCm "
-                   "find no GPU at all), then start again")
+    return verdict(
+        "fail",
+        OVERRIDE_EMPTY,
+        f"delete the {OVERRIDE} line from .env (an empty value makes ROCm find no GPU at all), then start again",
+    )
 
 
 def override_malformed(facts: Facts) -> Verdict | None:
     value = override_setting(facts)
     if not is_rocm(facts) or not value or not value.strip() or gfx.from_override(value) is not None:
         return None
-    return verdict("fail", OVERRIDE_MALFORMED, f"{OVERRIDE}={value!r} is not three numbers like 10.3.0: "
-                   + advice_for(card_target(facts), supported_targets(facts), current=override_setting(facts)))
+    return verdict(
+        "fail",
+        OVERRIDE_MALFORMED,
+        f"{OVERRIDE}={value!r} is not three numbers like 10.3.0: "
+        + advice_for(card_target(facts), supported_targets(facts), current=override_setting(facts)),
+    )
 
 
 def override_other_major(facts: Facts) -> Verdict | None:
@@ -253,9 +279,13 @@ def override_other_major(facts: Facts) -> Verdict | None:
     card = card_target(facts)
     if not is_rocm(facts) or value is None or card is None or value.major == card.major:
         return None
-    return verdict("fail", OVERRIDE_OTHER_MAJOR, f"{OVERRIDE}={value.override_value} pretends this "
-                   f"{card.llvm_name} is a {value.llvm_name}: "
-                   + advice_for(card, supported_targets(facts), current=override_setting(facts)))
+    return verdict(
+        "fail",
+        OVERRIDE_OTHER_MAJOR,
+        f"{OVERRIDE}={value.override_value} pretends this "
+        f"{card.llvm_name} is a {value.llvm_name}: "
+        + advice_for(card, supported_targets(facts), current=override_setting(facts)),
+    )
 
 
 def override_not_needed(facts: Facts) -> Verdict | None:
@@ -264,8 +294,12 @@ def override_not_needed(facts: Facts) -> Verdict | None:
     card = card_target(facts)
     if not is_rocm(facts) or not value or card is None or card not in supported_targets(facts):
         return None
-    return verdict("fail", OVERRIDE_NOT_NEEDED, f"delete {OVERRIDE} from .env: this image runs "
-                   f"{card.llvm_name} natively, and overriding a supported card has crashed ROCm")
+    return verdict(
+        "fail",
+        OVERRIDE_NOT_NEEDED,
+        f"delete {OVERRIDE} from .env: this image runs "
+        f"{card.llvm_name} natively, and overriding a supported card has crashed ROCm",
+    )
 
 
 # --- what TensorFlow and the runtime print ------------------------------------------------
@@ -277,16 +311,23 @@ def glued_build(facts: Facts) -> Verdict | None:
         return None
     if not any(gfx.has_glued_targets(ignored.supported_text) for ignored in ignored_gpus(facts.log)):
         return None
-    return verdict("fail", GLUED_BUILD, "this is the tensorflow-rocm 2.14.0.600 build, which refuses gfx1030 and "
-                   "gfx1100 cards even with an override: set LAB_BASE_IMAGE in .env to a rocm/tensorflow tag with "
-                   "TensorFlow 2.16 or newer (ask your instructor for the class's tag) and rebuild")
+    return verdict(
+        "fail",
+        GLUED_BUILD,
+        "this is the tensorflow-rocm 2.14.0.600 build, which refuses gfx1030 and "
+        "gfx1100 cards even with an override: set LAB_BASE_IMAGE in .env to a rocm/tensorflow tag with "
+        "TensorFlow 2.16 or newer (ask your instructor for the class's tag) and rebuild",
+    )
 
 
 def _pick_ignored(ignored: list[IgnoredGpu]) -> IgnoredGpu:
     """With an iGPU and a dGPU both refused, advise about the one worth rescuing: of those an
     override can rescue, the newest target (on such desktops the discrete card)."""
-    rescuable = [(target, item) for item in ignored
-                 if (target := gfx.from_llvm_name(item.target)) is not None and gfx.donor_for(target) is not None]
+    rescuable = [
+        (target, item)
+        for item in ignored
+        if (target := gfx.from_llvm_name(item.target)) is not None and gfx.donor_for(target) is not None
+    ]
     if not rescuable:
         return ignored[0]
     return max(rescuable, key=lambda pair: pair[0])[1]
@@ -311,17 +352,23 @@ def gpu_skipped(facts: Facts) -> Verdict | None:
     override = gfx.from_override(override_setting(facts) or "")
     if override is not None and override == seen:
         # TensorFlow saw the override, not the card: the override itself is the problem.
-        return verdict("fail", OVERRIDE_NOT_IN_LIST, f"{OVERRIDE}={override.override_value} makes the card look "
-                       f"like {seen.llvm_name}, which this image lacks: "
-                       + advice_for(card_target(facts), supported, current=override_setting(facts)))
+        return verdict(
+            "fail",
+            OVERRIDE_NOT_IN_LIST,
+            f"{OVERRIDE}={override.override_value} makes the card look "
+            f"like {seen.llvm_name}, which this image lacks: "
+            + advice_for(card_target(facts), supported, current=override_setting(facts)),
+        )
     decision = gfx.decide_override(seen, supported)
     where = f"{chosen.device} ({seen.llvm_name})"
     if decision.override:
         fix = f"add {OVERRIDE}={decision.override} to .env and start again ({_why(decision)})"
         others = _other_generations(ignored, seen)
         if others:
-            fix += (f"; this computer also has a {', '.join(others)} GPU, so also set ROCR_VISIBLE_DEVICES in .env "
-                    f"to the index of the {seen.llvm_name} (`rocminfo` lists them) to keep the override off it")
+            fix += (
+                f"; this computer also has a {', '.join(others)} GPU, so also set ROCR_VISIBLE_DEVICES in .env "
+                f"to the index of the {seen.llvm_name} (`rocminfo` lists them) to keep the override off it"
+            )
         if decision.warning:
             return verdict("fail", SKIPPED_RISKY_OVERRIDE, f"{where}: to try it, {fix}; {decision.warning}")
         return verdict("fail", SKIPPED_NEEDS_OVERRIDE, fix)
@@ -353,8 +400,12 @@ def memory_fault(facts: Facts) -> Verdict | None:
     if value:
         advice = advice_for(card_target(facts), supported_targets(facts), current=value)
         return verdict("fail", MEMORY_FAULT, f"the card crashed while running as {OVERRIDE}={value}: {advice}")
-    return verdict("fail", MEMORY_FAULT, "update the host's kernel and amdgpu driver and reboot; if it repeats, "
-                   f"use {CPU_LAB} and send this report to your instructor")
+    return verdict(
+        "fail",
+        MEMORY_FAULT,
+        "update the host's kernel and amdgpu driver and reboot; if it repeats, "
+        f"use {CPU_LAB} and send this report to your instructor",
+    )
 
 
 def out_of_resources(facts: Facts) -> Verdict | None:
@@ -362,17 +413,25 @@ def out_of_resources(facts: Facts) -> Verdict | None:
     all (an empty override is caught before this rule; rocminfo fails the same way)."""
     if "HSA_STATUS_ERROR_OUT_OF_RESOURCES" not in facts.log or not _no_working_gpu(facts):
         return None
-    return verdict("fail", OUT_OF_RESOURCES, "run `rocminfo` on the host: if it fails the same way, the card is "
-                   "not supported by the host's ROCm or amdgpu driver (update it and reboot); if it works, close "
-                   "other programs using the GPU and start again")
+    return verdict(
+        "fail",
+        OUT_OF_RESOURCES,
+        "run `rocminfo` on the host: if it fails the same way, the card is "
+        "not supported by the host's ROCm or amdgpu driver (update it and reboot); if it works, close "
+        "other programs using the GPU and start again",
+    )
 
 
 def hip_init_failed(facts: Facts) -> Verdict | None:
     match = HIP_INIT_PATTERN.search(facts.log)
     if match is None or not _no_working_gpu(facts):
         return None
-    return verdict("fail", HIP_INIT_FAILED, f"hipInit said {match['error']}: run `rocminfo` on the host, and "
-                   "`python3 scripts/lab doctor` to check the driver, the device files and the group ids")
+    return verdict(
+        "fail",
+        HIP_INIT_FAILED,
+        f"hipInit said {match['error']}: run `rocminfo` on the host, and "
+        "`python3 scripts/lab doctor` to check the driver, the device files and the group ids",
+    )
 
 
 # Order: what the container cannot reach, then settings that must never be used, then what

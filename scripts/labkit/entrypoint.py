@@ -60,6 +60,8 @@ def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
         "--ServerApp.open_browser=False",
         f"--ServerApp.root_dir={paths.work}",
         f"--ServerApp.custom_display_url=http://127.0.0.1:{host_port}",
+        # Saves replace the file in one step: a killed container never truncates a notebook.
+        "--ServerApp.contents_manager_class=labkit.contents.ReplacingFileManager",
     ]
 
 

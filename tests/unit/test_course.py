@@ -42,6 +42,3 @@ def test_sync_round_trip_keeps_edits_and_delivers_updates(tmp_path):
     assert Action("update", "b.txt") in actions
 
 
-def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    course.write_atomically(tmp_path / "x.ipynb", b"{}")
-    assert [p.name for p in tmp_path.iterdir()] == ["x.ipynb"]

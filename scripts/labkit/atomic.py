@@ -1,0 +1,47 @@
+"""Write a file so that a crash at any moment leaves the old version or the new one, never
+a truncated mix: write a temporary file in the same folder, fsync it, rename it over the
+target (rename within one filesystem is atomic)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Read once: os.umask can only be read by setting it, which races with other threads.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+@contextmanager
+def replacing(path: str | os.PathLike, *, text: bool = False, encoding: str = "utf-8") -> Iterator:
+    """Yield a stream; on a clean exit its content replaces `path` in one step. The new file
+    keeps the old one's permission bits (or gets the usual ones for a new file)."""
+    target = Path(path)
+    if target.is_symlink():
+        target = target.parent / os.readlink(target)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_UMASK
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".~{target.name}.", suffix=".tmp")
+    try:
+        options = {"encoding": encoding, "newline": "\n"} if text else {}
+        with os.fdopen(handle, "w" if text else "wb", **options) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    with replacing(path) as stream:
+        stream.write(data)
