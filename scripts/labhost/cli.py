@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from labhost import checks, compose, docker, envsetup, facts, output, plan, report
+from labhost import checks, compose, docker, envsetup, facts, memory, output, plan, report
 from labhost.envfile import EnvFile, validate, write_atomic
 from labhost.envfile import unified_diff as diff_text
 
@@ -258,6 +258,7 @@ def cmd_up(args: argparse.Namespace, world: World) -> int:
             "The lab did not start. See why: scripts/lab logs   and check the computer: scripts/lab doctor",
             file=world.err,
         )
+        say_memory_kills(world, flavour)
         return code
     env = read_env(world)
     values = env.values() if env else {}
@@ -281,11 +282,23 @@ def cmd_up(args: argparse.Namespace, world: World) -> int:
 
 def passthrough(action: str) -> Callable[[argparse.Namespace, World], int]:
     def run(args: argparse.Namespace, world: World) -> int:
-        argv = compose.command(lab_flavour(args, world), action, *args.extra)
+        flavour = lab_flavour(args, world)
+        argv = compose.command(flavour, action, *args.extra)
         world.show(argv)
-        return world.interactive(argv, world.repo)
+        code = world.interactive(argv, world.repo)
+        if action in ("ps", "logs"):
+            say_memory_kills(world, flavour)
+        return code
 
     return run
+
+
+def say_memory_kills(world: World, flavour: str) -> None:
+    env = read_env(world)
+    assert world.run is not None
+    note = memory.memory_report(world.run, flavour, env.values() if env else {})
+    if note:
+        print(note, file=world.err)
 
 
 def cmd_report(args: argparse.Namespace, world: World) -> int:

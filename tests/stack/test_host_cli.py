@@ -1,0 +1,182 @@
+"""`scripts/lab` against the real engine, the way a student uses it: in their own copy of the
+course folder, with their own .env. Bad settings stop it before anything starts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import uuid
+
+import dockerlab
+import pytest
+from dockerlab import REPO, free_port, make_workdir
+
+
+class Checkout:
+    """A student's copy of the repository with a .env, under a unique compose project."""
+
+    def __init__(self, root, workdir, settings: dict[str, str]):
+        self.root = root
+        self.project = f"cltest-cli-{uuid.uuid4().hex[:8]}"
+        files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+        for name in filter(None, files.decode().split("\0")):
+            if (REPO / name).is_file():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(REPO / name, root / name)
+        self.port = free_port()
+        self.token = f"cli-token-{uuid.uuid4().hex}"
+        base = {
+            "LAB_IMAGE": dockerlab.CPU_LAB_IMAGE,
+            "LAB_UID": str(dockerlab.TEST_UID),
+            "LAB_GID": str(dockerlab.TEST_GID),
+            "LAB_WORK_DIR": str(workdir),
+            "LAB_PORT": str(self.port),
+            "JUPYTER_TOKEN": self.token,
+            "LAB_FLAVOUR": "cpu",
+        }
+        self.write_env({**base, **settings})
+
+    def write_env(self, values: dict[str, str]) -> None:
+        (self.root / ".env").write_text("# my settings\n" + "".join(f"{k}={v}\n" for k, v in values.items()))
+
+    def lab(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "JUPYTER_", "COMPOSE_"))}
+        env["COMPOSE_PROJECT_NAME"] = self.project
+        command = [sys.executable, str(self.root / "scripts/lab"), *args]
+        return subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
+
+    def containers(self) -> list[str]:
+        listed = subprocess.run(
+            ["docker", "ps", "-a", "-q", "--filter", f"label=com.docker.compose.project={self.project}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return listed.stdout.split()
+
+    def down(self) -> None:
+        self.lab("down", "-v", "--timeout", "5")
+
+
+@pytest.fixture
+def checkout(cpu_lab_image, tmp_path, tmp_path_factory):
+    made = []
+
+    def make(**settings: str) -> Checkout:
+        root = tmp_path / f"course lab {len(made)}"
+        root.mkdir()
+        made.append(Checkout(root, make_workdir(tmp_path_factory), settings))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.down()
+
+
+def test_up_starts_the_cpu_lab_prints_the_plain_command_and_the_url(checkout):
+    student = checkout()
+    result = student.lab("up")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "$ docker compose -f compose.yaml up -d --wait" in result.stdout
+    assert f"http://127.0.0.1:{student.port}/lab?token={student.token}" in result.stdout
+    status, _ = dockerlab.http_get(f"http://127.0.0.1:{student.port}/api/status?token={student.token}")
+    assert status == 200
+    down = student.lab("down")
+    assert down.returncode == 0
+    assert "$ docker compose -f compose.yaml down" in down.stdout
+    assert student.containers() == []
+
+
+def test_a_process_killed_for_memory_is_reported_by_ps(checkout):
+    student = checkout(LAB_MEMORY_LIMIT="1g")
+    assert student.lab("up").returncode == 0
+    hog = subprocess.run(
+        ["docker", "compose", "-p", student.project, "exec", "-T", "lab", "python", "-c", "b = bytearray(3 * 1024**3)"],
+        cwd=student.root,
+        capture_output=True,
+        text=True,
+    )
+    assert hog.returncode == 137  # SIGKILL from the kernel's OOM killer
+    result = dockerlab.wait_for(
+        lambda: (done := student.lab("ps")) and "Out of memory" in done.stderr and done,
+        timeout=30,
+        what="the out-of-memory note",
+    )
+    assert "1 process(es) in the lab were stopped" in result.stderr
+    assert "raise LAB_MEMORY_LIMIT (now 1g)" in result.stderr
+
+
+BAD_ENV = [
+    ("override-malformed", {"HSA_OVERRIDE_GFX_VERSION": "10.3"}, "HSA_OVERRIDE_GFX_VERSION"),
+    ("override-empty", {"HSA_OVERRIDE_GFX_VERSION": ""}, "HSA_OVERRIDE_GFX_VERSION"),
+    ("override-gfx-name", {"HSA_OVERRIDE_GFX_VERSION": "gfx1031"}, "HSA_OVERRIDE_GFX_VERSION"),
+    ("allow-growth-yes", {"TF_FORCE_GPU_ALLOW_GROWTH": "yes"}, "TF_FORCE_GPU_ALLOW_GROWTH"),
+    ("uid-name", {"LAB_UID": "student"}, "LAB_UID"),
+    ("uid-root", {"LAB_UID": "0"}, "LAB_UID"),
+    ("gid-negative", {"LAB_GID": "-1"}, "LAB_GID"),
+    ("render-gid-name", {"LAB_RENDER_GID": "render"}, "LAB_RENDER_GID"),
+    ("port-out-of-range", {"LAB_PORT": "70000"}, "LAB_PORT"),
+    ("token-too-short", {"JUPYTER_TOKEN": "abc123"}, "JUPYTER_TOKEN"),
+    ("flavour-unknown", {"LAB_FLAVOUR": "intel"}, "LAB_FLAVOUR"),
+    ("image-malformed", {"LAB_IMAGE": "Course Lab:latest"}, "LAB_IMAGE"),
+    ("bind-hostname", {"LAB_BIND_ADDRESS": "my-laptop"}, "LAB_BIND_ADDRESS"),
+    ("memory-word", {"LAB_MEMORY_LIMIT": "lots"}, "LAB_MEMORY_LIMIT"),
+    ("pids-too-few", {"LAB_PIDS_LIMIT": "5"}, "LAB_PIDS_LIMIT"),
+    ("both-visible-device-filters", {"ROCR_VISIBLE_DEVICES": "0", "HIP_VISIBLE_DEVICES": "0"}, "HIP_VISIBLE_DEVICES"),
+    ("equal-gpu-groups", {"LAB_VIDEO_GID": "110", "LAB_RENDER_GID": "110"}, "LAB_VIDEO_GID"),
+]
+
+
+@pytest.mark.parametrize(("settings", "key"), [c[1:] for c in BAD_ENV], ids=[c[0] for c in BAD_ENV])
+def test_bad_env_stops_before_anything_starts_and_keeps_the_file(checkout, settings, key):
+    student = checkout(**settings)
+    before = (student.root / ".env").read_bytes()
+    result = student.lab("up")
+    assert result.returncode != 0
+    problem_lines = [line for line in result.stderr.splitlines() if key in line]
+    assert len(problem_lines) >= 1
+    assert "Nothing was started" in result.stderr
+    assert student.containers() == []
+    assert (student.root / ".env").read_bytes() == before
+
+
+def test_missing_work_folder_is_refused_by_compose_not_created_as_root(checkout, tmp_path):
+    missing = tmp_path / "no such folder"
+    student = checkout(LAB_WORK_DIR=str(missing))
+    result = student.lab("up")
+    assert result.returncode != 0
+    assert "no such folder" in result.stderr or "does not exist" in result.stderr
+    assert not missing.exists()
+
+
+def test_rocm_overlay_without_group_ids_names_the_missing_setting(checkout):
+    student = checkout(LAB_FLAVOUR="rocm")
+    result = student.lab("up")
+    assert result.returncode != 0
+    assert "LAB_VIDEO_GID" in result.stderr or "LAB_RENDER_GID" in result.stderr
+    assert student.containers() == []
+
+
+def test_unwritable_work_folder_stops_the_lab_with_the_fix(checkout, tmp_path_factory):
+    workdir = make_workdir(tmp_path_factory)
+    os.chown(workdir, 0, 0)
+    workdir.chmod(0o755)
+    student = checkout(LAB_WORK_DIR=str(workdir))
+    result = student.lab("up")
+    assert result.returncode != 0
+    logs = student.lab("logs").stdout
+    assert "is not writable by user 4242" in logs
+    assert "JupyterLab is starting" not in logs
+
+
+def test_port_in_use_is_refused_with_dockers_message(checkout):
+    student = checkout()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", student.port))
+        taken.listen()
+        result = student.lab("up")
+    assert result.returncode != 0
+    assert "already" in result.stderr
