@@ -883,6 +883,17 @@ def set_threads(threads: int | None) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
+def out_of_memory_message(config: Config) -> str:
+    """What a student reads when the device ran out of memory mid-training."""
+    smaller = max(1, config.batch_size // 2)
+    return (
+        f"the device ran out of memory at --batch-size {config.batch_size}. Fix: run the same command with "
+        f"--batch-size {smaller} (the run resumes after its last completed epoch); keep "
+        "TF_FORCE_GPU_ALLOW_GROWTH=true in .env and close other programs that use the GPU "
+        "(a desktop on the same GPU takes memory too)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     config, namespace = parse_args(argv)
     set_threads(config.threads)
@@ -895,6 +906,10 @@ def main(argv: list[str] | None = None) -> int:
     except TrainError as error:
         print(f"[train] ERROR: {error}", file=sys.stderr, flush=True)
         return error.exit_code
+    except tf.errors.ResourceExhaustedError:
+        # TensorFlow's own text is pages of allocator statistics; one line says what to change.
+        print(f"[train] ERROR: {out_of_memory_message(config)}", file=sys.stderr, flush=True)
+        return 4
     return 0
 
 

@@ -259,3 +259,27 @@ def test_port_in_use_stops_the_start_with_dockers_message(cpu_lab_image, tmp_pat
             assert running == ""
         finally:
             stack.down()
+
+
+def test_training_killed_in_the_container_resumes_from_its_last_epoch(fresh_stack):
+    args = ["--synthetic", "--epochs", "4", "--max-steps", "20", "--batch-size", "32", "--run-name", "interrupted"]
+    started = fresh_stack.compose("--profile", "train", "run", "-d", "train", *args)
+    container = started.stdout.strip().splitlines()[-1]
+    results = fresh_stack.workdir / "runs" / "interrupted" / "results.json"
+
+    def completed_epochs() -> int:
+        try:
+            return len(json.loads(results.read_text())["epochs"])
+        except (OSError, ValueError):
+            return 0
+
+    dockerlab.wait_for(lambda: completed_epochs() >= 1, timeout=300, what="the first epoch")
+    run(["docker", "kill", "--signal", "KILL", container])
+    killed_at = completed_epochs()
+    assert killed_at < 4, "the run finished before it could be killed; give it more epochs"
+    fresh_stack.compose("--profile", "train", "run", "--rm", "train", *args)
+    data = json.loads(results.read_text())
+    assert data["status"] == "complete"
+    assert [epoch["epoch"] for epoch in data["epochs"]] == [1, 2, 3, 4]
+    assert data["sessions"][-1]["first_epoch"] == killed_at + 1
+    assert results.stat().st_uid == dockerlab.TEST_UID
