@@ -246,8 +246,22 @@ def refuse_bad_env(world: World) -> bool:
     return bool(problems)
 
 
+# What must work before `up` can start anything; the doctor runs the same checks.
+DOCKER_CHECKS = (checks.docker_cli, checks.docker_engine, checks.compose_v2)
+
+
+def refuse_without_docker(world: World) -> bool:
+    ctx = context(world, survey(world))
+    for check in DOCKER_CHECKS:
+        result = check(ctx)
+        if result is not None and result.status == checks.FAIL:
+            print(f"{result.detail}. Fix: {result.fix}. Nothing was started.", file=world.err)
+            return True
+    return False
+
+
 def cmd_up(args: argparse.Namespace, world: World) -> int:
-    if refuse_bad_env(world):
+    if refuse_bad_env(world) or refuse_without_docker(world):
         return 1
     flavour = lab_flavour(args, world)
     argv = compose.up(flavour)

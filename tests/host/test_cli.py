@@ -235,3 +235,32 @@ def test_setup_moves_hip_visible_devices_aside_when_it_picks_a_gpu(tmp_path) -> 
 
     assert values["ROCR_VISIBLE_DEVICES"] == "1"
     assert "HIP_VISIBLE_DEVICES" not in values
+
+
+@pytest.mark.parametrize(
+    ("engine", "expected"),
+    [("denied", "permission denied"), ("stopped", "not running")],
+    ids=["docker-without-permission", "docker-not-running"],
+)
+def test_up_refuses_when_docker_cannot_be_used_and_starts_nothing(tmp_path, engine, expected) -> None:
+    world = make_world(tmp_path, "no-gpu", run=FakeDocker(engine=engine))
+
+    assert cli.main(["up"], world) == 1
+
+    assert world.ran == []
+    lines = err(world).strip().splitlines()
+    assert len(lines) == 1
+    assert expected in lines[0].lower()
+    assert "Nothing was started" in lines[0]
+
+
+def test_up_refuses_compose_v1_only(tmp_path) -> None:
+    v1_only = FakeDocker(
+        {("docker", "compose", "version"): Completed(1, "", "docker: 'compose' is not a docker command.")}
+    )
+    world = make_world(tmp_path, "no-gpu", run=v1_only)
+
+    assert cli.main(["up"], world) == 1
+
+    assert world.ran == []
+    assert "docker-compose v1" in err(world) or "docker-compose-plugin" in err(world)

@@ -42,8 +42,10 @@ class Checkout:
     def write_env(self, values: dict[str, str]) -> None:
         (self.root / ".env").write_text("# my settings\n" + "".join(f"{k}={v}\n" for k, v in values.items()))
 
-    def lab(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def lab(self, *args: str, timeout: float = 300, path: str | None = None) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "JUPYTER_", "COMPOSE_"))}
+        if path is not None:
+            env["PATH"] = path
         env["COMPOSE_PROJECT_NAME"] = self.project
         command = [sys.executable, str(self.root / "scripts/lab"), *args]
         return subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
@@ -180,3 +182,14 @@ def test_port_in_use_is_refused_with_dockers_message(checkout):
         result = student.lab("up")
     assert result.returncode != 0
     assert "already" in result.stderr
+
+
+def test_no_docker_on_the_path_is_one_line_and_nothing_starts(checkout, tmp_path):
+    student = checkout()
+    result = student.lab("up", path=str(tmp_path / "empty-bin"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "the docker command is not installed" in lines[0]
+    assert "Nothing was started" in result.stderr
+    assert student.containers() == []
