@@ -246,13 +246,15 @@ def refuse_bad_env(world: World) -> bool:
     return bool(problems)
 
 
-# What must work before `up` can start anything; the doctor runs the same checks.
-DOCKER_CHECKS = (checks.docker_cli, checks.docker_engine, checks.compose_v2)
+# What must hold before `up` starts anything (the doctor runs the same checks): Docker usable,
+# room for the image (a build that fills the disk dies half-way with a cryptic error), the
+# port free.
+START_CHECKS = (checks.docker_cli, checks.docker_engine, checks.compose_v2, checks.disk, checks.port)
 
 
-def refuse_without_docker(world: World) -> bool:
+def refuse_to_start(world: World) -> bool:
     ctx = context(world, survey(world))
-    for check in DOCKER_CHECKS:
+    for check in START_CHECKS:
         result = check(ctx)
         if result is not None and result.status == checks.FAIL:
             print(f"{result.detail}. Fix: {result.fix}. Nothing was started.", file=world.err)
@@ -261,7 +263,7 @@ def refuse_without_docker(world: World) -> bool:
 
 
 def cmd_up(args: argparse.Namespace, world: World) -> int:
-    if refuse_bad_env(world) or refuse_without_docker(world):
+    if refuse_bad_env(world) or refuse_to_start(world):
         return 1
     flavour = lab_flavour(args, world)
     argv = compose.up(flavour)

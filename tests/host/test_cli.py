@@ -264,3 +264,24 @@ def test_up_refuses_compose_v1_only(tmp_path) -> None:
 
     assert world.ran == []
     assert "docker-compose v1" in err(world) or "docker-compose-plugin" in err(world)
+
+
+def test_up_refuses_to_build_when_the_disk_is_too_full_and_starts_nothing(tmp_path) -> None:
+    world = make_world(tmp_path, "no-gpu")
+    world.disk_free = lambda path: 3 * 1024**3
+
+    assert cli.main(["up"], world) == 1
+
+    assert world.ran == []
+    assert "3.0 GB free" in err(world)
+    assert "docker system prune" in err(world)
+
+
+def test_up_refuses_a_port_in_use(tmp_path) -> None:
+    world = make_world(tmp_path, "no-gpu", env="LAB_PORT=8890\n")
+    world.port_free = lambda address, port: False
+
+    assert cli.main(["up"], world) == 1
+
+    assert world.ran == []
+    assert "8890" in err(world)

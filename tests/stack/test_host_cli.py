@@ -174,14 +174,16 @@ def test_unwritable_work_folder_stops_the_lab_with_the_fix(checkout, tmp_path_fa
     assert "JupyterLab is starting" not in logs
 
 
-def test_port_in_use_is_refused_with_dockers_message(checkout):
+def test_port_in_use_is_one_line_with_the_fix_and_nothing_starts(checkout):
     student = checkout()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", student.port))
         taken.listen()
         result = student.lab("up")
-    assert result.returncode != 0
-    assert "already" in result.stderr
+    assert result.returncode == 1
+    assert f"port {student.port} is used by another program" in result.stderr
+    assert "set LAB_PORT=" in result.stderr
+    assert student.containers() == []
 
 
 def test_no_docker_on_the_path_is_one_line_and_nothing_starts(checkout, tmp_path):
