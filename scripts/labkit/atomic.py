@@ -11,9 +11,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# Read once: os.umask can only be read by setting it, which races with other threads.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+
+def _current_umask() -> int:
+    """Linux shows the umask in /proc/self/status; os.umask could only read it by setting
+    it, which races with other threads (the Jupyter server has several)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
 
 
 @contextmanager
@@ -26,7 +35,7 @@ def replacing(path: str | os.PathLike, *, text: bool = False, encoding: str = "u
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
-        mode = 0o666 & ~_UMASK
+        mode = 0o666 & ~_current_umask()
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".~{target.name}.", suffix=".tmp")
     try:
