@@ -20,9 +20,10 @@ sys.path.insert(0, str(REPO / "tests" / "standins"))
 
 import build as standins  # noqa: E402
 
-CPU_LAB_IMAGE = "courselab-test/lab:cpu"
-ROCM_LAB_IMAGE = "courselab-test/lab:rocm"
-CUDA_LAB_IMAGE = "courselab-test/lab:cuda"
+# Per-checkout names when COURSELAB_TEST_NS is set (see standins.tagged).
+CPU_LAB_IMAGE = standins.tagged("courselab-test/lab:cpu")
+ROCM_LAB_IMAGE = standins.tagged("courselab-test/lab:rocm")
+CUDA_LAB_IMAGE = standins.tagged("courselab-test/lab:cuda")
 # A UID/GID no real account has, to prove the image works for any host user.
 TEST_UID = 4242
 TEST_GID = 4242

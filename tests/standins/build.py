@@ -32,12 +32,22 @@ TF_VERSION = "2.20.0"
 ROCM_VERSION = "6.4.1"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 LABEL = "courselab.standin"
+# Several checkouts of this repository can test on one engine at once (parallel work trees
+# of one team). COURSELAB_TEST_NS keeps their stand-ins and test images apart, so one
+# checkout's recipe never replaces the image another is building on. Empty in CI.
+NAMESPACE = os.environ.get("COURSELAB_TEST_NS", "")
 
-CPU_IMAGE = f"courselab-standin/tensorflow:{TF_VERSION}"
+
+def tagged(name: str) -> str:
+    """`name` in this checkout's namespace (the tag gets a suffix; unchanged without one)."""
+    return f"{name}-{NAMESPACE}" if NAMESPACE else name
+
+
+CPU_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}")
 # The -gpu (CUDA) official images differ from the CPU ones in CUDA libraries only, which a
 # machine without an NVIDIA driver cannot use anyway: same TensorFlow layer, own name.
-CUDA_IMAGE = f"courselab-standin/tensorflow:{TF_VERSION}-gpu"
-ROCM_IMAGE = f"courselab-standin/rocm-tensorflow:rocm{ROCM_VERSION}-tf{TF_VERSION}"
+CUDA_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}-gpu")
+ROCM_IMAGE = tagged(f"courselab-standin/rocm-tensorflow:rocm{ROCM_VERSION}-tf{TF_VERSION}")
 
 
 def cache_dir() -> Path:
@@ -110,7 +120,10 @@ def build(name: str, recipe: str, dockerfile: str, args: dict[str, str]) -> None
 
 def prune_old_rootfs(current_key: str) -> None:
     """A new recipe (a changed CA bundle, say) leaves the old rootfs image and tarball behind;
-    remove them so repeated runs on one machine do not fill its disk."""
+    remove them so repeated runs on one machine do not fill its disk. Not inside a namespace:
+    the rootfs is shared, and another checkout may be building on an older one."""
+    if NAMESPACE:
+        return
     listed = subprocess.run(
         ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "courselab-standin/debian-rootfs"],
         capture_output=True,
@@ -153,7 +166,7 @@ def ensure() -> dict[str, str]:
             )
 
     tf_dockerfile = (HERE / "Dockerfile.tensorflow").read_bytes()
-    tf_layer = f"courselab-standin/tensorflow-layer:{TF_VERSION}"
+    tf_layer = tagged(f"courselab-standin/tensorflow-layer:{TF_VERSION}")
     tf_recipe = digest(rootfs_key.encode(), tf_dockerfile, TF_VERSION.encode())
     build(tf_layer, tf_recipe, "Dockerfile.tensorflow", {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION})
 
