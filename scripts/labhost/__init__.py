@@ -11,5 +11,8 @@ the distribution's python3 and nothing else. Modules, one job each:
     compose   the plain `docker compose` command for a flavour
     output    print check results as text (colour on a terminal) or JSON
     report    one redacted file for instructors
-    cli       the `scripts/lab` commands
+    world     what a command touches (repo, host root, environment, output, Docker), swappable in tests
+    survey    one look at the computer: facts + engine + plan, and the doctor's context
+    commands  the `scripts/lab` commands, one module each, registered in a dict (see its docstring)
+    cli       parse the command line and dispatch to a command
 """

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from fakehost import FIXTURES, R2_18, REPO, FakeDocker, student
-from labhost.cli import World
+from labhost.world import World
 
 GB = 1024**3
 

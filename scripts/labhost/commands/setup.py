@@ -1,0 +1,73 @@
+"""`scripts/lab setup`: write .env for this computer, keeping the student's edits."""
+
+from __future__ import annotations
+
+import argparse
+
+from labhost import compose, envsetup, facts, plan
+from labhost.commands import Command
+from labhost.commands.options import add_flavour
+from labhost.envfile import unified_diff, write_atomic
+from labhost.survey import survey
+from labhost.world import World
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="show the change as a diff; write nothing")
+    parser.add_argument("--offline", action="store_true", help="do not ask Docker (use the Dockerfile's target list)")
+    add_flavour(parser)
+
+
+def setup_user(world: World) -> facts.User | None:
+    user = world.user or facts.current_user()
+    if user.uid != 0:
+        return user
+    # Under sudo, the student is the one who asked.
+    if world.environ.get("SUDO_UID", "").isdigit() and world.environ.get("SUDO_GID", "").isdigit():
+        return facts.User(
+            int(world.environ["SUDO_UID"]), int(world.environ["SUDO_GID"]), (), world.environ.get("SUDO_USER", "")
+        )
+    return None
+
+
+def run(args: argparse.Namespace, world: World) -> int:
+    user = setup_user(world)
+    if user is None:
+        print("setup: run it as your own user, not root (the lab never runs as root)", file=world.err)
+        return 1
+    s = survey(world, ask_docker=not args.offline)
+    the_plan = s.plan
+    if args.flavour and args.flavour != the_plan.flavour:
+        the_plan = plan.Plan(
+            args.flavour, f"chosen with --flavour (detected: {the_plan.flavour})", env={"LAB_FLAVOUR": args.flavour}
+        )
+    existing = world.env_path.read_text() if world.env_path.is_file() else None
+    example_path = world.repo / ".env.example"
+    example = example_path.read_text() if example_path.is_file() else ""
+    update = envsetup.update_env(existing, example, the_plan, user)
+    if update.problems:
+        first = update.problems[0]
+        print(f"setup: not writing .env: {first.text('.env')}", file=world.err)
+        return 1
+    world.say(f"Stack: {the_plan.flavour} ({the_plan.reason})")
+    for warning in the_plan.warnings:
+        world.say(f"Warning: {warning}")
+    if not update.changed:
+        world.say(".env is up to date; nothing to change.")
+        return 0
+    if args.dry_run:
+        world.say(unified_diff(update.before, update.after, ".env"))
+        return 0
+    saved = write_atomic(world.env_path, update.after)
+    world.say(f"Wrote .env: {', '.join(update.changes) or 'copied from .env.example'}")
+    if saved:
+        world.say(f"Your previous file is in {saved.name}.")
+    world.say(f"Start the lab: scripts/lab up   (or: {compose.shown(compose.up(the_plan.flavour))})")
+    return 0
+
+
+COMMAND = Command(
+    help="write .env for this computer (GPU, override, groups, token); keeps your edits",
+    run=run,
+    arguments=arguments,
+)

@@ -1,0 +1,75 @@
+"""`scripts/lab up`: refuse what would fail, start the lab, print its URL."""
+
+from __future__ import annotations
+
+import argparse
+
+from labhost import checks, compose
+from labhost.commands import Command
+from labhost.commands.memory_note import say_memory_kills
+from labhost.commands.options import add_flavour
+from labhost.envfile import validate
+from labhost.survey import context, lab_flavour, survey
+from labhost.world import World, read_env
+
+# What must hold before `up` starts anything (the doctor runs the same checks): Docker usable,
+# room for the image (a build that fills the disk dies half-way with a cryptic error), the
+# port free.
+START_CHECKS = (checks.docker_cli, checks.docker_engine, checks.compose_v2, checks.disk, checks.port)
+
+
+def refuse_bad_env(world: World) -> bool:
+    env = read_env(world)
+    problems = validate(env) if env else []
+    for problem in problems:
+        print(problem.text(".env"), file=world.err)
+    if problems:
+        print("Nothing was started. Fix the line above, or run `scripts/lab setup`.", file=world.err)
+    return bool(problems)
+
+
+def refuse_to_start(world: World) -> bool:
+    ctx = context(world, survey(world))
+    for check in START_CHECKS:
+        result = check(ctx)
+        if result is not None and result.status == checks.FAIL:
+            print(f"{result.detail}. Fix: {result.fix}. Nothing was started.", file=world.err)
+            return True
+    return False
+
+
+def run(args: argparse.Namespace, world: World) -> int:
+    if refuse_bad_env(world) or refuse_to_start(world):
+        return 1
+    flavour = lab_flavour(world, chosen=args.flavour)
+    argv = compose.up(flavour)
+    world.show(argv)
+    code = world.interactive(argv, world.repo)
+    if code != 0:
+        print(
+            "The lab did not start. See why: scripts/lab logs   and check the computer: scripts/lab doctor",
+            file=world.err,
+        )
+        say_memory_kills(world, flavour)
+        return code
+    env = read_env(world)
+    values = env.values() if env else {}
+    token = values.get("JUPYTER_TOKEN", "")
+    if not token:
+        read = compose.read_token(flavour)
+        assert world.run is not None
+        done = world.run(read)
+        token = done.stdout.strip() if done.returncode == 0 else ""
+    url = compose.lab_url(
+        address=values.get("LAB_BIND_ADDRESS", "127.0.0.1"),
+        port=values.get("LAB_PORT") or "8888",
+        token=token or "TOKEN",
+    )
+    world.say(f"\nThe lab is running. Open:\n  {url}")
+    if not token:
+        world.say(f"(the token could not be read; see it with: {compose.shown(compose.read_token(flavour))})")
+    world.say(f"Stop it with: scripts/lab down   (or: {compose.shown(compose.command(flavour, 'down'))})")
+    return 0
+
+
+COMMAND = Command(help="start the lab (docker compose up -d --wait) and print its URL", run=run, arguments=add_flavour)

@@ -1,0 +1,105 @@
+"""One look at the computer for the commands: host facts, the Docker engine, the ROCm image's
+targets, the plan, and the doctor's context built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from labhost import checks, compose, docker, facts, plan
+from labhost.envfile import EnvFile
+from labhost.world import World, read_env
+
+
+def supported_targets(world: World, values: Mapping[str, str]) -> plan.SupportedTargets:
+    """The ROCm image's own label when the image is here, else the Dockerfile's ARG default."""
+    assert world.run is not None
+    images = world.run(compose.command("rocm", "config", "--images"))
+    if images.returncode == 0:
+        for image in images.stdout.split():
+            labels = docker.image_labels(world.run, image)
+            found = plan.targets_from_labels(labels, image) if labels else None
+            if found is not None:
+                return found
+    return plan.targets_from_dockerfile(world.repo / "Dockerfile.rocm")
+
+
+@dataclass(frozen=True)
+class Survey:
+    host: facts.HostFacts
+    engine: docker.DockerFacts
+    supported: plan.SupportedTargets
+    plan: plan.Plan
+    env: EnvFile | None
+
+
+def survey(world: World, *, ask_docker: bool = True) -> Survey:
+    host = facts.gather(world.root, user=world.user, devices=world.devices)
+    assert world.run is not None
+    engine = docker.gather(world.run) if ask_docker else docker.DockerFacts(cli_installed=False, problem="skipped")
+    env = read_env(world)
+    values = env.values() if env else {}
+    supported = (
+        supported_targets(world, values)
+        if engine.usable
+        else plan.targets_from_dockerfile(world.repo / "Dockerfile.rocm")
+    )
+    return Survey(host, engine, supported, plan.make_plan(host, supported), env)
+
+
+def context(world: World, s: Survey) -> checks.Context:
+    values = s.env.values() if s.env else {}
+    work = values.get("LAB_WORK_DIR") or "./work"
+    work_path = Path(work) if Path(work).is_absolute() else world.repo / work
+    flavour = values.get("LAB_FLAVOUR") if values.get("LAB_FLAVOUR") in compose.COMPOSE_FILES else s.plan.flavour
+    image_present = False
+    if s.engine.usable:
+        assert world.run is not None
+        images = world.run(compose.command(flavour, "config", "--images"))
+        image_present = (
+            images.returncode == 0
+            and all(docker.image_labels(world.run, image) is not None for image in images.stdout.split())
+            and bool(images.stdout.split())
+        )
+    port = values.get("LAB_PORT") or "8888"
+    address = values.get("LAB_BIND_ADDRESS") or "127.0.0.1"
+    return checks.Context(
+        host=s.host,
+        docker=s.engine,
+        plan=s.plan,
+        supported=s.supported,
+        env=s.env,
+        env_path=".env",
+        work_dir=work,
+        work_dir_exists=work_path.is_dir(),
+        disk_free=world.disk_free(s.engine.root_dir) if s.engine.usable else None,
+        image_present=image_present,
+        port_free=world.port_free(address, int(port)) if port.isdigit() else None,
+    )
+
+
+def plan_summary(s: Survey) -> dict[str, object]:
+    p = s.plan
+    return {
+        "flavour": p.flavour,
+        "reason": p.reason,
+        "gpu": p.gpu.name if p.gpu else None,
+        "override": p.decision.override if p.decision else None,
+        "rocr_visible_devices": p.visible_devices,
+        "warnings": list(p.warnings),
+        "image_targets": " ".join(t.llvm_name for t in s.supported.targets),
+        "image_targets_source": s.supported.source,
+        "compose_command": compose.shown(compose.up(p.flavour)),
+    }
+
+
+def lab_flavour(world: World, *, chosen: str | None = None) -> str:
+    """The stack a command works on: --flavour, else LAB_FLAVOUR in .env, else what was detected."""
+    if chosen:
+        return chosen
+    env = read_env(world)
+    configured = env.values().get("LAB_FLAVOUR") if env else None
+    if configured in compose.COMPOSE_FILES:
+        return configured
+    return survey(world, ask_docker=False).plan.flavour
