@@ -1,13 +1,14 @@
 """The doctor's checks: facts in, one frozen result each out. Pure: no files, no processes.
 
-Each result has a name, a status (ok, warn, fail), what was found, and a one-sentence fix.
+Each result has a name, a Status (ok, warn, fail), what was found, and a one-sentence fix.
 `fail` means the lab cannot start as configured; the doctor then exits 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from enum import Enum
 
 from labkit import envcheck
 
@@ -17,7 +18,19 @@ from labhost.envfile import EnvFile, validate
 from labhost.facts import HostFacts, can_open
 from labhost.plan import Plan, SupportedTargets
 
-OK, WARN, FAIL = "ok", "warn", "fail"
+
+class Status(str, Enum):
+    """A check's outcome. A str, so `--json` and the report print the plain word."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+OK, WARN, FAIL = Status.OK, Status.WARN, Status.FAIL
 GB = 1024**3
 # Space a first build/pull needs, by flavour (ROCm images are tens of GB unpacked).
 IMAGE_SPACE = {"cpu": 6 * GB, "nvidia": 15 * GB, "rocm": 45 * GB}
@@ -27,12 +40,16 @@ MORE = "see the README's troubleshooting section"
 @dataclass(frozen=True)
 class CheckResult:
     name: str
-    status: str
+    status: Status
     detail: str
     fix: str = ""
 
+    def __post_init__(self) -> None:
+        # A plain "fail" is accepted and becomes Status.FAIL; a typo ("failed") raises here.
+        object.__setattr__(self, "status", Status(self.status))
+
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"name": self.name, "status": self.status.value, "detail": self.detail, "fix": self.fix}
 
 
 @dataclass(frozen=True)
@@ -437,4 +454,4 @@ def run_all(ctx: Context) -> list[CheckResult]:
 
 
 def blocking(results: list[CheckResult]) -> bool:
-    return any(r.status == FAIL for r in results)
+    return any(r.status is Status.FAIL for r in results)

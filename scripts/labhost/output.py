@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import TextIO
 
-from labhost.checks import FAIL, OK, WARN, CheckResult
+from labhost.checks import CheckResult, Status, blocking
 
-COLOURS = {OK: "\033[32m", WARN: "\033[33m", FAIL: "\033[31m"}
+COLOURS = {Status.OK: "\033[32m", Status.WARN: "\033[33m", Status.FAIL: "\033[31m"}
 RESET = "\033[0m"
 
 
@@ -25,14 +25,14 @@ def text(results: list[CheckResult], *, colour: bool) -> str:
     width = max((len(r.name) for r in results), default=0)
     lines = []
     for r in results:
-        tag = f"[{r.status}]".ljust(6)
+        tag = f"[{r.status.value}]".ljust(6)
         if colour:
             tag = f"{COLOURS[r.status]}{tag}{RESET}"
         lines.append(f"{tag} {r.name.ljust(width)}  {r.detail}")
-        if r.fix and r.status != OK:
+        if r.fix and r.status is not Status.OK:
             lines.append(f"{' ' * 7}{' ' * width}  fix: {r.fix}")
-    failed = sum(r.status == FAIL for r in results)
-    warned = sum(r.status == WARN for r in results)
+    failed = sum(r.status is Status.FAIL for r in results)
+    warned = sum(r.status is Status.WARN for r in results)
     if failed:
         lines.append(f"\n{failed} problem(s) stop the lab from starting; fix them and run the doctor again.")
     else:
@@ -41,6 +41,6 @@ def text(results: list[CheckResult], *, colour: bool) -> str:
 
 
 def as_json(results: list[CheckResult], extra: Mapping[str, object] | None = None) -> str:
-    data = {"ok": not any(r.status == FAIL for r in results), "checks": [r.as_dict() for r in results]}
+    data = {"ok": not blocking(results), "checks": [r.as_dict() for r in results]}
     data.update(extra or {})
     return json.dumps(data, indent=1)

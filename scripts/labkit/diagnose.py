@@ -14,12 +14,13 @@ from labkit import diagnose_common, diagnose_nvidia, diagnose_rocm
 
 # The vocabulary lives in labkit.verdicts so the vendor rule modules can use it without an
 # import cycle; it is re-exported here, the module everyone imports.
-from labkit.verdicts import TROUBLESHOOTING, Facts, Rule, Verdict, slug, verdict
+from labkit.verdicts import TROUBLESHOOTING, Facts, GateStatus, Rule, Verdict, slug, verdict
 
 __all__ = [
     "TROUBLESHOOTING",
     "Facts",
     "GateDecision",
+    "GateStatus",
     "RULES",
     "Rule",
     "Verdict",
@@ -34,7 +35,7 @@ def probe_timed_out(facts: Facts) -> Verdict | None:
     if not facts.timed_out:
         return None
     return verdict(
-        "fail",
+        GateStatus.FAIL,
         "The GPU check did not finish in time",
         "a wedged GPU driver is the usual cause: reboot the computer, then start the lab again; "
         "raise LAB_GATE_TIMEOUT in .env only if the machine is just slow",
@@ -46,7 +47,7 @@ def tensorflow_missing(facts: Facts) -> Verdict | None:
     if not error.startswith("import tensorflow failed"):
         return None
     return verdict(
-        "fail",
+        GateStatus.FAIL,
         "TensorFlow could not be imported",
         "rebuild the image with `docker compose build --pull`; if it persists, report the image tag",
     )
@@ -56,7 +57,7 @@ def probe_crashed(facts: Facts) -> Verdict | None:
     if facts.probe and facts.exit_code == 0:
         return None
     return verdict(
-        "fail",
+        GateStatus.FAIL,
         "The GPU check crashed before reporting",
         f"send the output of the check (exit code {facts.exit_code}) to your instructor",
     )
@@ -67,7 +68,7 @@ def gpu_wrong_numbers(facts: Facts) -> Verdict | None:
     if not broken or facts.working_gpus:
         return None
     return verdict(
-        "fail",
+        GateStatus.FAIL,
         "The GPU computed wrong results",
         "the driver or the override does not match the card: remove HSA_OVERRIDE_GFX_VERSION "
         "or update the GPU driver, then start again",
@@ -79,14 +80,14 @@ def gpu_works(facts: Facts) -> Verdict | None:
     if not working:
         return None
     names = ", ".join(str(g.get("device_name") or g.get("name")) for g in working)
-    return verdict("gpu", f"TensorFlow works on the GPU: {names}", "nothing to fix")
+    return verdict(GateStatus.GPU, f"TensorFlow works on the GPU: {names}", "nothing to fix")
 
 
 def cpu_by_design(facts: Facts) -> Verdict | None:
     if facts.flavour != "cpu" or facts.gpus:
         return None
     return verdict(
-        "cpu",
+        GateStatus.CPU,
         "No GPU in the CPU lab: TensorFlow runs on the CPU",
         "to use a GPU, start with the overlay for your card, e.g. "
         "`docker compose -f compose.yaml -f compose.rocm.yaml up`",
@@ -97,7 +98,7 @@ def gpu_overlay_without_gpu(facts: Facts) -> Verdict | None:
     if facts.gpus:
         return None
     return verdict(
-        "fail",
+        GateStatus.FAIL,
         "TensorFlow sees no GPU",
         "run the lab's doctor on the host (`python3 scripts/lab doctor`) to find out why",
     )
@@ -105,7 +106,7 @@ def gpu_overlay_without_gpu(facts: Facts) -> Verdict | None:
 
 def gpu_failed(facts: Facts) -> Verdict | None:
     return verdict(
-        "fail",
+        GateStatus.FAIL,
         "The GPU check failed",
         "send the output of the check to your instructor",
     )
@@ -147,8 +148,8 @@ class GateDecision:
 
 def gate_policy(found: Verdict, *, require_gpu: bool) -> GateDecision:
     """GPU overlays (or LAB_REQUIRE_GPU=true) refuse to start without a working GPU."""
-    if found.status == "gpu":
+    if found.status is GateStatus.GPU:
         return GateDecision(True, 0)
-    if found.status == "cpu" and not require_gpu:
+    if found.status is GateStatus.CPU and not require_gpu:
         return GateDecision(True, 0)
     return GateDecision(False, 3)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from labkit import course, envcheck, gate
-from labkit.diagnose import gate_policy
+from labkit.diagnose import GateStatus, gate_policy
 
 CONTAINER_PORT = 8888
 
@@ -110,9 +110,9 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
         say(f"  {line}")
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}
-    if found.status == "gpu":
+    if found.status is GateStatus.GPU:
         say(found.headline)
-    elif found.status == "cpu" and decision.proceed:
+    elif found.status is GateStatus.CPU and decision.proceed:
         banner = "!" * 72
         say(banner)
         say(f"NOTICE: {found.headline}.")
@@ -121,7 +121,7 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
     else:
         say(f"ERROR: {found.headline}.")
         say(f"  Fix: {found.fix}.")
-        if found.status == "cpu":
+        if found.status is GateStatus.CPU:
             say("  LAB_REQUIRE_GPU=true, so the lab does not start without a GPU.")
         say(f"  More: {found.doc_link}")
     return (None if decision.proceed else decision.exit_code), data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 
 TROUBLESHOOTING = "docs/troubleshooting.md"
 
@@ -44,14 +45,28 @@ class Facts:
         return self.probe.get("build") or {}
 
 
+class GateStatus(str, Enum):
+    """What the gate found. A str, so `check --json` prints the plain word."""
+
+    GPU = "gpu"  # a GPU works
+    CPU = "cpu"  # no GPU, by design (the CPU lab) or not
+    FAIL = "fail"  # something is broken; the verdict says what
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """status: 'gpu' (a GPU works), 'cpu' (no GPU, by design or not), or 'fail'."""
-
-    status: str
+    status: GateStatus
     headline: str
     fix: str
     anchor: str = ""  # heading slug in docs/troubleshooting.md
+
+    def __post_init__(self) -> None:
+        # Rules may pass the plain word ("fail"); a typo raises here instead of reading as
+        # "not a GPU" further on.
+        object.__setattr__(self, "status", GateStatus(self.status))
 
     @property
     def doc_link(self) -> str:
@@ -64,8 +79,9 @@ def slug(headline: str) -> str:
     return kept.strip().replace(" ", "-")
 
 
-def verdict(status: str, headline: str, fix: str) -> Verdict:
-    return Verdict(status, headline, fix, slug(headline) if status != "gpu" else "")
+def verdict(status: GateStatus | str, headline: str, fix: str) -> Verdict:
+    status = GateStatus(status)
+    return Verdict(status, headline, fix, slug(headline) if status is not GateStatus.GPU else "")
 
 
 Rule = Callable[[Facts], "Verdict | None"]

@@ -180,3 +180,9 @@ def test_invalid_daemon_json_is_reported_with_its_line(tmp_path) -> None:
 
     assert code == 1
     assert "line 3" in {c["name"]: c["detail"] for c in data["checks"]}["nvidia toolkit"]
+
+
+def test_a_check_status_must_be_ok_warn_or_fail() -> None:
+    assert checks.CheckResult("port", "fail", "taken").status is checks.Status.FAIL
+    with pytest.raises(ValueError, match="failed"):
+        checks.CheckResult("port", "failed", "taken")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from labkit import diagnose_common, diagnose_nvidia, diagnose_rocm, gfx
-from labkit.diagnose import RULES, Facts, diagnose, gate_policy, slug
+from labkit.diagnose import RULES, Facts, GateStatus, diagnose, gate_policy, slug, verdict
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diagnose"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
@@ -266,7 +266,7 @@ def test_probe_output_gives_one_verdict_and_fix(case: Case) -> None:
 @pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in CASES.items()])
 def test_failing_verdict_links_to_the_heading_of_its_headline(case: Case) -> None:
     found = diagnose(case.facts)
-    if found.status == "gpu":
+    if found.status is GateStatus.GPU:
         assert found.anchor == ""
     else:
         assert found.anchor == slug(found.headline)
@@ -296,7 +296,7 @@ def _doc_headings() -> set[str]:
 
 
 def _failing_headlines() -> set[str]:
-    produced = {diagnose(case.facts).headline for case in CASES.values() if case.status != "gpu"}
+    produced = {diagnose(case.facts).headline for case in CASES.values() if case.status != GateStatus.GPU}
     return produced | set(diagnose_rocm.HEADLINES) | set(diagnose_nvidia.HEADLINES) | set(diagnose_common.HEADLINES)
 
 
@@ -353,3 +353,9 @@ def test_failing_vendor_verdict_stops_a_gpu_overlay() -> None:
     decision = gate_policy(diagnose(CASES["rx6700xt-gfx1031-unsupported-recommends-10.3.0"].facts), require_gpu=True)
     assert decision.proceed is False
     assert decision.exit_code != 0
+
+
+def test_a_verdict_status_must_be_one_the_gate_knows() -> None:
+    assert verdict("fail", "Broken", "fix it").status is GateStatus.FAIL
+    with pytest.raises(ValueError, match="failed"):
+        verdict("failed", "Broken", "fix it")

@@ -32,7 +32,7 @@ def refuse_to_start(world: World) -> bool:
     ctx = context(world, survey(world))
     for check in START_CHECKS:
         result = check(ctx)
-        if result is not None and result.status == checks.FAIL:
+        if result is not None and result.status is checks.Status.FAIL:
             print(f"{result.detail}. Fix: {result.fix}. Nothing was started.", file=world.err)
             return True
     return False
