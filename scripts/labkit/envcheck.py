@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from labkit import gfx
+from labkit import gfx, pullpolicy
 
 FLAVOURS = ("cpu", "nvidia", "rocm")
 MIN_TOKEN_LENGTH = 16
@@ -113,8 +113,15 @@ def _image(key: str, value: str) -> Problem | None:
     if IMAGE_PATTERN.match(value):
         return None
     return Problem(
-        key, f"{value!r} is not a valid image reference", "use the form name:tag, e.g. courselab/lab:2025.1-cpu"
+        key,
+        f"{value!r} is not a valid image reference",
+        "use the form name:tag, e.g. courselab.invalid/lab:2027-spring-cpu",
     )
+
+
+def _pull_policy(key: str, value: str) -> Problem | None:
+    found = pullpolicy.policy_problem(key, value)
+    return Problem(key, *found) if found else None
 
 
 def _bind_address(key: str, value: str) -> Problem | None:
@@ -165,6 +172,11 @@ CHECKS: dict[str, Check] = {
     "LAB_REQUIRE_GPU": _exact_bool,
     "LAB_GATE_TIMEOUT": _positive_seconds,
     "LAB_IMAGE": _image,
+    "LAB_NVIDIA_IMAGE": _image,
+    "LAB_ROCM_IMAGE": _image,
+    "LAB_PULL_POLICY": _pull_policy,
+    "LAB_NVIDIA_PULL_POLICY": _pull_policy,
+    "LAB_ROCM_PULL_POLICY": _pull_policy,
     "LAB_MEMORY_LIMIT": _memory,
     "LAB_CPUS": _cpus,
     "LAB_PIDS_LIMIT": _count,
@@ -208,6 +220,7 @@ def validate(values: Mapping[str, str]) -> list[Problem]:
                 "set LAB_VIDEO_GID to the video group (`getent group video | cut -d: -f3`)",
             )
         )
+    problems += [Problem(*found) for found in pullpolicy.pin_problems(values)]
     if values.get("ROCR_VISIBLE_DEVICES") and values.get("HIP_VISIBLE_DEVICES"):
         problems.append(
             Problem(

@@ -87,16 +87,22 @@ def test_flavour_and_gpu_requirement(compose, stack, flavour, require_gpu):
 @pytest.mark.parametrize(
     ("stack", "image", "dockerfile", "base_image"),
     [
-        pytest.param("base", "courselab/lab:2.20.0-cpu", "Dockerfile", "tensorflow/tensorflow:2.20.0", id="base-cpu"),
+        pytest.param(
+            "base", "courselab.invalid/lab:2.20.0-cpu", "Dockerfile", "tensorflow/tensorflow:2.20.0", id="base-cpu"
+        ),
         pytest.param(
             "rocm",
-            "courselab/lab:2.18-rocm6.4.1",
+            "courselab.invalid/lab:2.18-rocm6.4.1",
             "Dockerfile.rocm",
             "rocm/tensorflow:rocm6.4.1-py3.12-tf2.18-dev",
             id="rocm",
         ),
         pytest.param(
-            "nvidia", "courselab/lab:2.20.0-cuda", "Dockerfile", "tensorflow/tensorflow:2.20.0-gpu", id="nvidia-cuda"
+            "nvidia",
+            "courselab.invalid/lab:2.20.0-cuda",
+            "Dockerfile",
+            "tensorflow/tensorflow:2.20.0-gpu",
+            id="nvidia-cuda",
         ),
     ],
 )
