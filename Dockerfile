@@ -11,9 +11,14 @@
 ARG BASE_IMAGE=tensorflow/tensorflow:2.20.0
 FROM ${BASE_IMAGE}
 
+# Which lock in image/locks/ the lab layer installs: cpu here, nvidia from compose.nvidia.yaml
+# (the same packages plus the CUDA wheels TensorFlow asks for).
+ARG LAB_LOCK=cpu
 LABEL org.opencontainers.image.title="course lab" \
       org.opencontainers.image.description="JupyterLab and the course's tools on a vendor TensorFlow image"
 
+# ==== common lab recipe: Dockerfile and Dockerfile.rocm carry this block byte for byte ====
+# (tests/unit/test_dockerfiles.py). Flavour-specific lines go above it.
 ENV LAB_VENV=/opt/lab-venv
 # The venv's python comes first, so `python`, `jupyter` and kernels all use the lab layer.
 # HOME is fixed and world-writable (see install-lab-layer.sh): containers run as the host
@@ -29,10 +34,19 @@ ENV PATH=/opt/lab-venv/bin:$PATH \
     PIP_CACHE_DIR=/cache/pip \
     XDG_CACHE_HOME=/cache/xdg
 
-# The lab layer: only its own inputs are copied first, so editing scripts/ or lab/ never
-# reinstalls Python packages.
-COPY image/requirements-lab.txt image/install-lab-layer.sh scripts/labkit/baseline.py /opt/lab-build/
+# The lab layer, installed from this flavour's hashed lock only (image/locks/, made by
+# `scripts/lab lock`). Only its own inputs are copied first, so editing scripts/ or lab/
+# never reinstalls Python packages.
+COPY image/requirements-lab.txt image/lock-exclude.txt image/install-lab-layer.sh image/baseline.py image/lockfile.py /opt/lab-build/
+COPY image/locks/${LAB_LOCK}.txt /opt/lab-build/lock.txt
 RUN sh /opt/lab-build/install-lab-layer.sh && rm -rf /opt/lab-build /root/.cache
+# Students' `pip install` (terminal, `!pip`, `%pip`): into the cache volume, so it persists
+# across restarts and `down`, and held to the image's versions (constraints.txt, written by
+# the line above), so it can add packages but never replace one of the image's.
+ENV PYTHONUSERBASE=/cache/python-user \
+    PIP_USER=1 \
+    PIP_CONSTRAINT=/opt/lab-venv/constraints.txt
+COPY image/ipython/ipython_kernel_config.py /opt/lab-venv/etc/ipython/ipython_kernel_config.py
 
 # JupyterLab defaults for every user: no news or update pop-ups in a classroom.
 COPY image/jupyter/overrides.json /opt/lab-venv/share/jupyter/lab/settings/overrides.json
@@ -47,3 +61,4 @@ USER 1000:1000
 EXPOSE 8888
 ENTRYPOINT ["python", "-m", "labkit"]
 CMD ["lab"]
+# ==== end of the common lab recipe ====

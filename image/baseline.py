@@ -3,6 +3,7 @@ after our layer is installed, prove none of it was replaced or shadowed.
 
     python3 baseline.py freeze > base-constraints.txt   (run with the BASE image's python)
     python baseline.py verify base-constraints.txt      (run with the lab venv's python)
+    python baseline.py constraints > constraints.txt    (students' pip: PIP_CONSTRAINT)
 
 Names and versions come from importlib.metadata, not `pip freeze`: vendor images install
 wheels from local files, and `pip freeze` writes those as `name @ file://...`, which pip
@@ -54,7 +55,34 @@ def problems(base: dict[str, str], seen: dict[str, str], layer: dict[str, str]) 
     return found
 
 
+# Other PyPI builds of the `tensorflow` module (TensorFlow's pip_package builds one source
+# under several project names). Installing any of them next to the vendor's would hide the
+# vendor's GPU build behind a CPU or CUDA one; students' pip refuses them (`name<0` matches
+# no release). The one the image has is pinned to its own version instead.
+TENSORFLOW_BUILDS = (
+    "tensorflow",
+    "tensorflow-cpu",
+    "tensorflow-gpu",
+    "tensorflow-rocm",
+    "tensorflow-intel",
+    "intel-tensorflow",
+    "tf-nightly",
+    "tf-nightly-cpu",
+)
+
+
+def run_time_constraints(seen: dict[str, str]) -> list[str]:
+    """What students' `pip install` is held to: every package of the image at its version,
+    and no second TensorFlow build."""
+    lines = [f"{name}=={version}" for name, version in sorted(seen.items())]
+    lines += [f"{name}<0" for name in TENSORFLOW_BUILDS if name not in seen]
+    return lines
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["constraints"]:
+        print("\n".join(run_time_constraints(installed())))
+        return 0
     if argv[:1] == ["freeze"]:
         for name, version in sorted(installed().items()):
             print(f"{name}=={version}")

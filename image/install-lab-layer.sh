@@ -2,29 +2,52 @@
 # The one lab-layer recipe, shared by Dockerfile (CPU/NVIDIA) and Dockerfile.rocm.
 #
 # The vendor's TensorFlow stays exactly as shipped: we add a venv that sees the system
-# packages (--system-site-packages) and install into it with every base package pinned
-# (constraints frozen from the base). Works on bases that enforce PEP 668 (Ubuntu 24.04):
-# we never pip-install into the system Python. `baseline.py verify` fails the build if any
-# base package was replaced or shadowed anyway.
+# packages (--system-site-packages) and install into it only from this flavour's hashed lock
+# (image/locks/<flavour>.txt, made by `scripts/lab lock` inside the base image), and only the
+# locked packages the base does not already have. Works on bases that enforce PEP 668
+# (Ubuntu 24.04): we never pip-install into the system Python. `baseline.py verify` fails the
+# build if any base package was replaced or shadowed anyway.
 set -eu
 
 : "${LAB_VENV:?LAB_VENV must be set by the Dockerfile}"
 build_dir=$(dirname "$0")
 base_python=$(command -v python3)
 
+# A lock older than requirements-lab.txt would install yesterday's list: refuse, in one line.
+"$base_python" "$build_dir/lockfile.py" check-inputs "$build_dir/lock.txt" \
+    "$build_dir/requirements-lab.txt" "$build_dir/lock-exclude.txt"
+
 # --without-pip: Debian and Ubuntu ship ensurepip separately (python3-venv), and the base's
 # own pip, visible through the system site packages, installs into the venv just as well.
 "$base_python" -m venv --system-site-packages --without-pip "$LAB_VENV"
 "$base_python" "$build_dir/baseline.py" freeze > "$LAB_VENV/base-constraints.txt"
 echo "lab layer: $(wc -l < "$LAB_VENV/base-constraints.txt") base packages pinned"
+# What pip check already says about the base alone is the vendor's, not ours.
+"$base_python" -m pip check > "$build_dir/base-pip-check.txt" 2>&1 || true
 
-"$LAB_VENV/bin/python" -m pip install --no-cache-dir \
-    --constraint "$LAB_VENV/base-constraints.txt" \
-    --requirement "$build_dir/requirements-lab.txt"
+"$base_python" "$build_dir/lockfile.py" installable "$build_dir/lock.txt" "$LAB_VENV/base-constraints.txt" \
+    > "$build_dir/install.txt"
+# --no-deps: the lock is the whole tree, so pip resolves nothing and fetches nothing else;
+# --require-hashes: every file must match the hash the lock recorded; wheels only, except
+# what requirements-lab.txt names (carried into the lock). --no-build-isolation: a source-only
+# package builds with the base's setuptools instead of fetching an unhashed one.
+"$LAB_VENV/bin/python" -m pip install --no-cache-dir --no-deps --require-hashes --no-build-isolation \
+    --requirement "$build_dir/install.txt"
+"$LAB_VENV/bin/python" "$build_dir/lockfile.py" pip-check "$build_dir/lock-exclude.txt" "$build_dir/base-pip-check.txt"
 "$LAB_VENV/bin/python" "$build_dir/baseline.py" verify "$LAB_VENV/base-constraints.txt"
 
-# The full package list of the lab environment, kept in the image for the report bundle.
+# The full package list of the lab environment: the release manifest and the report bundle
+# read it, and students' `pip install` is held to it (PIP_CONSTRAINT in the Dockerfile).
 "$LAB_VENV/bin/python" "$build_dir/baseline.py" freeze > "$LAB_VENV/lab-packages.txt"
+"$LAB_VENV/bin/python" "$build_dir/baseline.py" constraints > "$LAB_VENV/constraints.txt"
+cp "$build_dir/lock.txt" "$LAB_VENV/lock.txt"
+
+# `pip` in a terminal or `!pip` in a notebook: the guard says in one line why an install that
+# would replace a package of the image is refused (labkit/pipguard.py).
+for name in pip pip3; do
+    printf '#!/bin/sh\nexec "%s/bin/python" -m labkit.pipguard "$@"\n' "$LAB_VENV" > "$LAB_VENV/bin/$name"
+    chmod 0755 "$LAB_VENV/bin/$name"
+done
 
 # HOME and the cache volume's mount point must be writable for whatever LAB_UID the
 # student has (any number), hence world-writable with the sticky bit, like /tmp. Docker

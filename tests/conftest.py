@@ -123,7 +123,7 @@ def cuda_lab_image(standin_images):
     """The real Dockerfile built on the CUDA (-gpu) stand-in base, as compose.nvidia.yaml does."""
     import dockerlab
 
-    dockerlab.build_image("Dockerfile", standin_images["cuda"], dockerlab.CUDA_LAB_IMAGE)
+    dockerlab.build_image("Dockerfile", standin_images["cuda"], dockerlab.CUDA_LAB_IMAGE, args={"LAB_LOCK": "nvidia"})
     return dockerlab.CUDA_LAB_IMAGE
 
 

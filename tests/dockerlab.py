@@ -39,20 +39,11 @@ def run(command: list[str], *, check: bool = True, timeout: float = 900, **kwarg
     return result
 
 
-def build_image(dockerfile: str, base_image: str, tag: str) -> None:
-    run(
-        [
-            "docker",
-            "build",
-            "-f",
-            str(REPO / dockerfile),
-            "--build-arg",
-            f"BASE_IMAGE={base_image}",
-            "-t",
-            tag,
-            str(REPO),
-        ]
-    )
+def build_image(dockerfile: str, base_image: str, tag: str, *, args: dict[str, str] | None = None) -> None:
+    command = ["docker", "build", "-f", str(REPO / dockerfile), "--build-arg", f"BASE_IMAGE={base_image}"]
+    for key, value in (args or {}).items():
+        command += ["--build-arg", f"{key}={value}"]
+    run([*command, "-t", tag, str(REPO)])
 
 
 def make_workdir(tmp_path_factory, name: str = "work") -> Path:

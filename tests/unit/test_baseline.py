@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labkit import baseline
+import baseline
 
 
 def test_unchanged_base_has_no_problems():

@@ -59,6 +59,7 @@ COMMANDS: dict[str, str] = {
     "logs": "labhost.commands.passthrough:LOGS",
     "ps": "labhost.commands.passthrough:PS",
     "report": "labhost.commands.report:COMMAND",
+    "lock": "labhost.lock:COMMAND",
 }
 
 
