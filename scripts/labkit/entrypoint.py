@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate
+from labkit import course, envcheck, gate, shadow
 from labkit.diagnose import GateStatus, gate_policy
 
 CONTAINER_PORT = 8888
@@ -108,6 +108,8 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
     facts, found = gate.check(flavour=flavour, timeout=timeout, env=env)
     for line in gate.report_lines(facts):
         say(f"  {line}")
+    for shadowed in shadow.check():
+        say(f"WARNING: {shadowed.line()}")
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}
     if found.status is GateStatus.GPU:

@@ -1,0 +1,22 @@
+"""`%pip` in the lab's notebooks runs the lab's pip guard (labkit.pipguard) instead of pip
+directly; loaded by image/ipython/ipython_kernel_config.py."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+
+def pip_command(line: str) -> str:
+    return shlex.join([sys.executable, "-m", "labkit.pipguard", *shlex.split(line)])
+
+
+def load_ipython_extension(ipython) -> None:
+    def pip(line: str) -> None:
+        """Run the lab's pip guard: pip, held to the image's package versions."""
+        # shell.system streams the output into the notebook, as IPython's own %pip does.
+        ipython.system(pip_command(line))
+        if line.split()[:1] == ["install"]:
+            print("Note: you may need to restart the kernel to use updated packages.")
+
+    ipython.register_magic_function(pip, "line", "pip")
