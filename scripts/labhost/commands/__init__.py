@@ -60,6 +60,9 @@ COMMANDS: dict[str, str] = {
     "ps": "labhost.commands.passthrough:PS",
     "report": "labhost.commands.report:COMMAND",
     "lock": "labhost.lock:COMMAND",
+    "release": "labhost.release:COMMAND",
+    "export": "labhost.handout:EXPORT",
+    "import": "labhost.handout:IMPORT",
 }
 
 

@@ -1,0 +1,243 @@
+"""`scripts/lab release`: build the class image of each flavour, check it, describe it, tag it,
+push it when a registry is given, and print the .env lines to hand out.
+
+    scripts/lab release --term 2027-spring                      every flavour whose base is here
+    scripts/lab release --term 2027-spring --flavour rocm --registry registry.school.example/course
+
+The manifest (releases/<term>/<flavour>.json) is what the image itself reports, read from a
+container of it: TensorFlow's version and build information, Python, the lab packages, the
+GPU targets (ROCm) or CUDA/cuDNN versions (NVIDIA), plus the base it was built from (with its
+registry digest when there is one) and the lab layer's identity and size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from labhost import avoid, compose, docker, imageref
+from labhost.commands import Command
+
+FLAVOURS = tuple(compose.COMPOSE_FILES)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "image"))
+import lockfile  # noqa: E402
+
+HELP = "build, check and describe the class image per flavour; tag, push (--registry), print the .env lines"
+TERM = re.compile(r"^[a-z0-9][a-z0-9._-]{0,80}$")
+LOCAL_REPOSITORY = "courselab.invalid/lab"
+# The .env variables of each flavour's image and pull policy (compose.yaml and its overlays).
+ENV_KEYS = {
+    "cpu": ("LAB_IMAGE", "LAB_PULL_POLICY"),
+    "nvidia": ("LAB_NVIDIA_IMAGE", "LAB_NVIDIA_PULL_POLICY"),
+    "rocm": ("LAB_ROCM_IMAGE", "LAB_ROCM_PULL_POLICY"),
+}
+INSTALL_STEP = "install-lab-layer.sh"
+# Run inside the image with its own python: what the image says about itself.
+SELF_REPORT = """
+import json, platform, site, importlib.metadata as m
+import tensorflow as tf
+names = m.packages_distributions().get("tensorflow", [])
+venv = site.getsitepackages()[0]
+print(json.dumps({
+    "python": platform.python_version(),
+    "tensorflow": {
+        "distribution": names[0] if names else None,
+        "version": tf.__version__,
+        "build_info": {key: str(value) for key, value in tf.sysconfig.get_build_info().items()},
+    },
+    "lab_packages": {d.metadata["Name"]: d.version for d in m.distributions(path=[venv])},
+    "all_packages": {d.metadata["Name"]: d.version for d in m.distributions()},
+}))
+"""
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--term", required=True, help="names the release, e.g. 2027-spring (lower case, digits, -._)")
+    parser.add_argument("--flavour", choices=FLAVOURS, action="append", help="only this flavour (repeatable)")
+    parser.add_argument("--registry", help="push to this registry path, e.g. registry.school.example/course")
+    parser.add_argument("--output", type=Path, help="folder for the manifests (default: releases/<term>/)")
+
+
+def local_tag(term: str, flavour: str) -> str:
+    return f"{LOCAL_REPOSITORY}:{term}-{flavour}"
+
+
+def env_lines(flavour: str, image: str, *, pulled: bool) -> list[str]:
+    image_key, policy_key = ENV_KEYS[flavour]
+    return [f"{image_key}={image}", f"{policy_key}={'missing' if pulled else 'never'}"]
+
+
+def build_command(target: imageref.BuildTarget, tag: str, term: str) -> list[str]:
+    return [
+        "docker", "build", "--file", target.dockerfile,
+        "--build-arg", f"BASE_IMAGE={target.base}", "--build-arg", f"LAB_LOCK={target.lock}",
+        "--label", f"org.opencontainers.image.version={term}", "--tag", tag, ".",
+    ]  # fmt: skip
+
+
+def last_json(text: str) -> dict:
+    """The last line of a container's output that is a JSON object (the gate prints its
+    own [lab] lines first)."""
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    start = text.find("{\n")
+    return json.loads(text[start:]) if start >= 0 else {}
+
+
+def gpu_facts(flavour: str, labels: dict, build_info: dict) -> dict:
+    """The GPU side the image really contains: ROCm's compiled targets, or CUDA/cuDNN."""
+    if flavour == "rocm":
+        return {"rocm_tf_targets": (labels.get("io.courselab.rocm.tf-targets") or "").split()}
+    return {key: build_info.get(key) for key in ("cuda_version", "cudnn_version", "is_cuda_build")}
+
+
+@dataclass(frozen=True)
+class LabLayer:
+    diff_id: str | None
+    size: int
+
+
+def lab_layer(run: docker.Runner, tag: str) -> LabLayer:
+    """The layer of the RUN that installs the lab layer. A local build's history names the
+    intermediate image after each step; that image's top layer is the step's layer."""
+    done = run(["docker", "history", "--no-trunc", "--format", "{{json .}}", tag])
+    for line in done.stdout.splitlines():
+        entry = json.loads(line)
+        if INSTALL_STEP in entry.get("CreatedBy", "") and "#(nop)" not in entry.get("CreatedBy", ""):
+            size = parse_size(entry.get("Size", "0"))
+            facts = imageref.inspect(run, entry["ID"]) if entry.get("ID", "").startswith("sha256:") else None
+            return LabLayer(facts.layers[-1] if facts and facts.layers else None, size)
+    return LabLayer(None, 0)
+
+
+def parse_size(text: str) -> int:
+    """`docker history` sizes: '461MB', '1.2GB', '0B' (decimal units, as Docker prints them)."""
+    match = re.fullmatch(r"([\d.]+)\s*([kMGT]?B)", text.strip())
+    if not match:
+        return 0
+    factor = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}[match.group(2)]
+    return int(float(match.group(1)) * factor)
+
+
+def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, avoided: list) -> dict | None:
+    err = world.err
+    base = imageref.inspect(world.run, target.base)
+    if base is None:
+        print(f"release: {target.flavour}: the base image {target.base} is not on this computer. "
+              f"Fix: docker pull {target.base}", file=err)  # fmt: skip
+        return None
+    for item in avoid.hits(avoided, base=target.base, distributions={}):
+        print(f"release: {target.flavour}: the base {item.what} is on the tags-to-avoid list "
+              f"(docs/instructors.md): {item.reason}", file=err)  # fmt: skip
+        return None
+    tag = local_tag(args.term, target.flavour)
+    argv = build_command(target, tag, args.term)
+    world.show(argv)
+    if world.interactive(argv, world.repo) != 0:
+        print(f"release: {target.flavour}: the build failed (above); nothing was tagged", file=err)
+        return None
+
+    report = world.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python", tag, "-c", SELF_REPORT])
+    if report.returncode != 0:
+        print(f"release: {target.flavour}: the image could not describe itself: {docker.last_line(report.stderr)}",
+              file=err)  # fmt: skip
+        return None
+    itself = last_json(report.stdout)
+    distributions = {avoid.canonical(k): v for k, v in itself["all_packages"].items()}
+    for item in avoid.hits(avoided, base=target.base, distributions=distributions):
+        world.run(["docker", "image", "rm", tag])
+        print(f"release: {target.flavour}: the image has {item.what}, on the tags-to-avoid list "
+              f"(docs/instructors.md): {item.reason}. Nothing was released.", file=err)  # fmt: skip
+        return None
+
+    # The check-only entrypoint, as a student's start would run it (no GPU needed here: a GPU
+    # flavour's GPU can only be checked on a computer that has one).
+    check = world.run(["docker", "run", "--rm", "--network", "none", "--env", "LAB_REQUIRE_GPU=false", tag, "check",
+                       "--json"])  # fmt: skip
+    gate = last_json(check.stdout) if check.stdout.strip() else {}
+    if check.returncode != 0:
+        print(f"release: {target.flavour}: the image's own check failed (exit {check.returncode}): "
+              f"{docker.last_line(check.stdout + check.stderr)}", file=err)  # fmt: skip
+        return None
+
+    image = imageref.inspect(world.run, tag)
+    assert image is not None
+    lock = lockfile.parse((world.repo / target.lock_path).read_text())
+    layer = lab_layer(world.run, tag)
+    published = None
+    if args.registry:
+        remote = f"{args.registry.rstrip('/')}/lab:{args.term}-{target.flavour}"
+        world.run(["docker", "tag", tag, remote])
+        push = ["docker", "push", remote]
+        world.show(push)
+        if world.interactive(push, world.repo) != 0:
+            print(f"release: {target.flavour}: the push to {args.registry} failed (above)", file=err)
+            return None
+        pushed = imageref.inspect(world.run, remote)
+        published = imageref.pinned_reference(remote, pushed) if pushed else None
+        if published is None or "@sha256:" not in published:
+            print(f"release: {target.flavour}: the registry returned no digest for {remote}", file=err)
+            return None
+    verdict = gate.get("verdict") or {}
+    return {
+        "schema": 1,
+        "term": args.term,
+        "flavour": target.flavour,
+        "image": {"tag": tag, "id": image.id, "published": published, "size": image.size},
+        "base": {"reference": target.base, "id": base.id, "pinned": imageref.pinned_reference(target.base, base)},
+        "python": itself["python"],
+        "tensorflow": itself["tensorflow"],
+        "gpu": gpu_facts(target.flavour, dict(image.labels), itself["tensorflow"]["build_info"]),
+        "lock": {
+            "file": target.lock_path,
+            "resolved_at": lock.header.get("resolved-at"),
+            "requirements_sha256": lock.header.get("requirements-sha256"),
+            "base_image": lock.header.get("base-image"),
+        },
+        "lab_packages": dict(sorted(itself["lab_packages"].items(), key=lambda item: item[0].lower())),
+        "lab_layer": {"diff_id": layer.diff_id, "size": layer.size},
+        "check": {"exit_code": check.returncode, "status": verdict.get("status"), "headline": verdict.get("headline")},
+        "env_lines": env_lines(target.flavour, published or tag, pulled=published is not None),
+    }
+
+
+def run(args: argparse.Namespace, world) -> int:
+    if not TERM.match(args.term):
+        print(f"release: --term {args.term!r}: use lower-case letters, digits, '-', '.' or '_' (e.g. 2027-spring)",
+              file=world.err)  # fmt: skip
+        return 2
+    instructors = world.repo / "docs" / "instructors.md"
+    avoided = avoid.parse(instructors.read_text()) if instructors.is_file() else []
+    output = args.output or world.repo / "releases" / args.term
+    failed = False
+    lines: list[str] = []
+    for flavour in args.flavour or list(FLAVOURS):
+        target = imageref.build_target(world.run, flavour, world.environ)
+        if isinstance(target, str):
+            print(f"release: {flavour}: {target}", file=world.err)
+            failed = True
+            continue
+        manifest = release_one(args, world, target, avoided)
+        if manifest is None:
+            failed = True
+            continue
+        output.mkdir(parents=True, exist_ok=True)
+        path = output / f"{flavour}.json"
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(manifest, indent=1) + "\n")
+        partial.replace(path)
+        world.say(f"release: {flavour}: {manifest['image']['tag']} ({manifest['image']['id'][:19]}), manifest {path}")
+        lines += manifest["env_lines"]
+    if lines:
+        world.say("\nHand these lines out in the class's .env:")
+        for line in lines:
+            world.say(f"  {line}")
+    return 1 if failed else 0
+
+
+COMMAND = Command(help=HELP, run=run, arguments=arguments)
