@@ -42,6 +42,7 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--term", required=True, help="the release to export (see scripts/lab release)")
     parser.add_argument("--flavour", choices=release.FLAVOURS, default="cpu")
     parser.add_argument("--output", type=Path, help="folder for the hand-out (default: handout/)")
+    parser.add_argument("--releases", type=Path, help="where `release` wrote its manifests (default: releases/)")
     parser.add_argument("--compression", choices=("zstd", "gzip"), help="default: zstd when installed, else gzip")
     parser.add_argument("--level", type=int, help="compression level (default: zstd 3, gzip 6)")
 
@@ -142,7 +143,7 @@ def refusal(archive: Path, expected: Expected, *, free: int | None) -> str | Non
 
 
 def run_export(args: argparse.Namespace, world) -> int:
-    manifest_path = world.repo / "releases" / args.term / f"{args.flavour}.json"
+    manifest_path = (args.releases or world.repo / "releases") / args.term / f"{args.flavour}.json"
     if not manifest_path.is_file():
         print(f"export: no release {args.term} for {args.flavour}. Fix: scripts/lab release --term {args.term} "
               f"--flavour {args.flavour}", file=world.err)  # fmt: skip

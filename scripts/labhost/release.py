@@ -59,7 +59,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--term", required=True, help="names the release, e.g. 2027-spring (lower case, digits, -._)")
     parser.add_argument("--flavour", choices=FLAVOURS, action="append", help="only this flavour (repeatable)")
     parser.add_argument("--registry", help="push to this registry path, e.g. registry.school.example/course")
-    parser.add_argument("--output", type=Path, help="folder for the manifests (default: releases/<term>/)")
+    parser.add_argument("--output", type=Path, help="folder for the manifests (default: releases/)")
 
 
 def local_tag(term: str, flavour: str) -> str:
@@ -213,7 +213,7 @@ def run(args: argparse.Namespace, world) -> int:
         return 2
     instructors = world.repo / "docs" / "instructors.md"
     avoided = avoid.parse(instructors.read_text()) if instructors.is_file() else []
-    output = args.output or world.repo / "releases" / args.term
+    output = (args.output or world.repo / "releases") / args.term
     failed = False
     lines: list[str] = []
     for flavour in args.flavour or list(FLAVOURS):
