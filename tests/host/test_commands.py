@@ -48,3 +48,11 @@ def test_passthrough_commands_hand_their_options_to_compose() -> None:
         ["-f", "lab"],
     )
     assert cli.split_passthrough(["doctor", "--json"], loaded) == (["doctor", "--json"], [])
+
+
+def test_release_reads_the_json_the_gate_prints_after_its_own_lines():
+    from labhost.commands import release
+
+    text = '[lab] Checking TensorFlow\n{\n "verdict": {\n  "status": "cpu"\n }\n}\n'
+    assert release.last_json(text) == {"verdict": {"status": "cpu"}}
+    assert release.last_json('[lab] x\n{"a": 1}\n') == {"a": 1}

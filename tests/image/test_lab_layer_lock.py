@@ -10,7 +10,7 @@ import uuid
 import lockfile
 from dockerlab import REPO, run
 from labhost import docker as host_docker
-from labhost import release
+from labhost.commands import release
 
 
 def dockerlab_runner(argv):

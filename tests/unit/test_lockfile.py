@@ -8,7 +8,7 @@ from pathlib import Path
 
 import lockfile
 import pytest
-from labhost import lock as lock_command
+from labhost.commands import lock as lock_command
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = REPO / "image"

@@ -59,10 +59,10 @@ COMMANDS: dict[str, str] = {
     "logs": "labhost.commands.passthrough:LOGS",
     "ps": "labhost.commands.passthrough:PS",
     "report": "labhost.commands.report:COMMAND",
-    "lock": "labhost.lock:COMMAND",
-    "release": "labhost.release:COMMAND",
-    "export": "labhost.handout:EXPORT",
-    "import": "labhost.handout:IMPORT",
+    "lock": "labhost.commands.lock:COMMAND",
+    "release": "labhost.commands.release:COMMAND",
+    "export": "labhost.commands.handout:EXPORT",
+    "import": "labhost.commands.handout:IMPORT",
 }
 
 

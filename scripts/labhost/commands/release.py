@@ -23,7 +23,7 @@ from labhost import avoid, compose, docker, imageref
 from labhost.commands import Command
 
 FLAVOURS = tuple(compose.COMPOSE_FILES)
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "image"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "image"))
 import lockfile  # noqa: E402
 
 HELP = "build, check and describe the class image per flavour; tag, push (--registry), print the .env lines"
@@ -80,13 +80,16 @@ def build_command(target: imageref.BuildTarget, tag: str, term: str) -> list[str
 
 
 def last_json(text: str) -> dict:
-    """The last line of a container's output that is a JSON object (the gate prints its
-    own [lab] lines first)."""
-    for line in reversed(text.strip().splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    start = text.find("{\n")
-    return json.loads(text[start:]) if start >= 0 else {}
+    """The JSON object a container printed last, on one line or indented over several (the
+    gate prints its own [lab] lines first)."""
+    lines = text.strip().splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].startswith("{"):
+            try:
+                return json.loads("\n".join(lines[index:]))
+            except json.JSONDecodeError:
+                continue
+    return {}
 
 
 def gpu_facts(flavour: str, labels: dict, build_info: dict) -> dict:

@@ -22,7 +22,7 @@ from labhost import compose, imageref
 from labhost.commands import Command
 
 FLAVOURS = tuple(compose.COMPOSE_FILES)
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "image"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "image"))
 import lockfile  # noqa: E402
 
 SHOWN_CHANGES = 8

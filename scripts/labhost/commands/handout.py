@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from labhost import imageref, release
-from labhost.commands import Command
+from labhost import imageref
+from labhost.commands import Command, release
 
 EXPORT_HELP = "write a released image to one compressed file with its checksum and manifest (offline hand-out)"
 IMPORT_HELP = "check and load a hand-out file from `scripts/lab export` (disk space, checksum, image ID)"
