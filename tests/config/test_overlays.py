@@ -308,3 +308,36 @@ def test_nvidia_needs_no_rocm_settings(compose):
         assert "devices" not in service, name
         assert "group_add" not in service, name
         assert "HSA_OVERRIDE_GFX_VERSION" not in service["environment"], name
+
+
+# --- Never a stranger's image ------------------------------------------------------------
+
+PULL_KEYS = {
+    "base": ("LAB_IMAGE", "LAB_PULL_POLICY"),
+    "rocm": ("LAB_ROCM_IMAGE", "LAB_ROCM_PULL_POLICY"),
+    "nvidia": ("LAB_NVIDIA_IMAGE", "LAB_NVIDIA_PULL_POLICY"),
+    "rocm-debug": ("LAB_ROCM_IMAGE", "LAB_ROCM_PULL_POLICY"),
+}
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_lab_image_is_built_here_and_never_pulled_by_default(compose, stack):
+    rendered = render(compose, stack)
+    for name in SERVICES:
+        service = rendered.service(name)
+        assert service["pull_policy"] == "never", name
+        assert "build" in service, name
+        # A registry host under the reserved .invalid domain (RFC 2606): no registry answers.
+        registry = service["image"].split("/", 1)[0]
+        assert registry.endswith(".invalid"), service["image"]
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_digest_pinned_image_is_pulled_exactly(compose, stack):
+    image_key, policy_key = PULL_KEYS[stack]
+    pinned = "registry.school.example/course/lab@sha256:" + "ab" * 32
+    rendered = render(compose, stack, dotenv=f"{image_key}={pinned}\n{policy_key}=missing\n")
+    for name in SERVICES:
+        service = rendered.service(name)
+        assert service["image"] == pinned, name
+        assert service["pull_policy"] == "missing", name
