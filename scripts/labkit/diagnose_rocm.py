@@ -30,10 +30,15 @@ from labkit import gfx
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
-# The image's compiled target list, baked in by Dockerfile.rocm. TensorFlow's own list in
-# its log wins when present: the image label can drift from what was really compiled.
+# The GPU targets the image's TensorFlow was compiled for: read from its libraries' code
+# objects when Dockerfile.rocm built the image (image/rocm_targets.py), put here by the gate.
+# TensorFlow's printed "supported AMDGPU versions" is another list: a constant in XLA's
+# source (r2.18 prints gfx900 and gfx906, for which the wheel has no kernels). An override
+# is decided from the compiled list, never from the printed one.
 TARGETS_ENV = "LAB_ROCM_TF_TARGETS"
 CPU_LAB = "`docker compose up` (the CPU lab)"
+ROCM_BUILD = "`docker compose -f compose.yaml -f compose.rocm.yaml build`"
+ROCM_REBUILD = "`docker compose -f compose.yaml -f compose.rocm.yaml build --pull`"
 # The two group slots of compose.rocm.yaml must together cover both devices and must differ
 # (compose refuses a group twice): `scripts/lab setup` computes them.
 GID_FIX = {
@@ -52,6 +57,7 @@ OVERRIDE_MALFORMED = "HSA_OVERRIDE_GFX_VERSION has the wrong form"
 OVERRIDE_OTHER_MAJOR = "HSA_OVERRIDE_GFX_VERSION names another GPU generation than this card"
 OVERRIDE_NOT_NEEDED = "HSA_OVERRIDE_GFX_VERSION is set for a card this image supports"
 GLUED_BUILD = "This image's TensorFlow has a broken GPU list"
+TARGETS_UNKNOWN = "This image does not record which GPUs its TensorFlow was compiled for"
 SKIPPED_NEEDS_OVERRIDE = "TensorFlow skipped this GPU: it needs HSA_OVERRIDE_GFX_VERSION"
 SKIPPED_RISKY_OVERRIDE = "TensorFlow skipped this GPU: the override that enables it is known to crash"
 SKIPPED_UNUSABLE = "This AMD GPU is not supported by current ROCm images"
@@ -72,6 +78,7 @@ HEADLINES = (
     OVERRIDE_OTHER_MAJOR,
     OVERRIDE_NOT_NEEDED,
     GLUED_BUILD,
+    TARGETS_UNKNOWN,
     SKIPPED_NEEDS_OVERRIDE,
     SKIPPED_RISKY_OVERRIDE,
     SKIPPED_UNUSABLE,
@@ -130,15 +137,27 @@ def override_setting(facts: Facts) -> str | None:
     return None if value is None else str(value)
 
 
-def supported_targets(facts: Facts) -> list[gfx.GfxTarget]:
-    """The image's compiled targets: TensorFlow's printed list wins over the image's label.
+def compiled_targets(facts: Facts) -> list[gfx.GfxTarget]:
+    """The targets the image's TensorFlow has kernels for (empty when the image did not say)."""
+    return gfx.parse_target_list(facts.env.get(TARGETS_ENV, ""))
 
-    A glued list (the broken build) is not a list: glued names are dropped by the parser, and
-    the rule for that build speaks before anything relies on this.
-    """
+
+def printed_targets(facts: Facts) -> list[gfx.GfxTarget] | None:
+    """The list TensorFlow printed when it refused a card, or None when it refused none.
+    A glued list (the broken build) is not a list: glued names are dropped by the parser,
+    and the rule for that build speaks before anything relies on this."""
     for ignored in ignored_gpus(facts.log):
         return gfx.parse_target_list(ignored.supported_text)
-    return gfx.parse_target_list(facts.env.get(TARGETS_ENV, ""))
+    return None
+
+
+def supported_targets(facts: Facts) -> list[gfx.GfxTarget]:
+    """The targets a card can run as in this image: compiled in (it has kernels), and, when
+    the log shows TensorFlow's start-up check, also on the list that check accepts (a card
+    off that list is refused even when kernels exist). Never the printed list alone."""
+    printed = printed_targets(facts)
+    compiled = compiled_targets(facts)
+    return compiled if printed is None else [target for target in compiled if target in printed]
 
 
 def card_target(facts: Facts) -> gfx.GfxTarget | None:
@@ -179,8 +198,8 @@ def advice_for(target: gfx.GfxTarget | None, supported: list[gfx.GfxTarget], *, 
     if decision.usable and current:
         return f"delete {OVERRIDE} from .env ({decision.reason})"
     if decision.usable:
-        # Supported, no override, and still no kernels: the image does not match its label.
-        return f"{decision.reason}, so the image itself is broken: rebuild it with `docker compose build --pull`"
+        # Supported, no override, and still no kernels: the image is not what it recorded.
+        return f"{decision.reason}, so the image itself is broken: rebuild it with {ROCM_REBUILD}"
     return (f"delete {OVERRIDE} from .env; " if current else "") + decision.reason
 
 
@@ -315,8 +334,24 @@ def glued_build(facts: Facts) -> Verdict | None:
         "fail",
         GLUED_BUILD,
         "this is the tensorflow-rocm 2.14.0.600 build, which refuses gfx1030 and "
-        "gfx1100 cards even with an override: set LAB_BASE_IMAGE in .env to a rocm/tensorflow tag with "
-        "TensorFlow 2.16 or newer (ask your instructor for the class's tag) and rebuild",
+        "gfx1100 cards even with an override: set LAB_ROCM_BASE_IMAGE in .env to a rocm/tensorflow tag with "
+        f"TensorFlow 2.16 or newer (ask your instructor for the class's tag) and rebuild: {ROCM_BUILD}",
+    )
+
+
+def targets_unknown(facts: Facts) -> Verdict | None:
+    """A card needs an override decision, but the image never recorded its compiled targets
+    (built by an older Dockerfile.rocm, or not by ours): guessing from the printed list is
+    how students got overrides for targets without kernels, so ask for a rebuild instead."""
+    if not is_rocm(facts) or compiled_targets(facts) or not _no_working_gpu(facts):
+        return None
+    if not ignored_gpus(facts.log) and not NO_CODE_OBJECT_PATTERN.search(facts.log):
+        return None
+    return verdict(
+        "fail",
+        TARGETS_UNKNOWN,
+        f"rebuild the image with {ROCM_BUILD} (the build reads the GPU targets from TensorFlow's "
+        "own libraries), then start again",
     )
 
 
@@ -346,7 +381,7 @@ def gpu_skipped(facts: Facts) -> Verdict | None:
         return None
     chosen = _pick_ignored(ignored)
     seen = gfx.from_llvm_name(chosen.target)
-    supported = gfx.parse_target_list(chosen.supported_text)
+    supported = supported_targets(facts)
     if seen is None or seen in supported:
         return None
     override = gfx.from_override(override_setting(facts) or "")
@@ -444,6 +479,7 @@ RULES: list[Rule] = [
     override_other_major,
     override_not_needed,
     glued_build,
+    targets_unknown,
     gpu_skipped,
     no_code_object,
     memory_fault,

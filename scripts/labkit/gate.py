@@ -16,9 +16,12 @@ from collections.abc import Mapping
 
 from labkit import gfx
 from labkit.diagnose import Facts, Verdict, diagnose
+from labkit.diagnose_rocm import TARGETS_ENV
 
 DEVICE_PATTERNS = ("/dev/kfd", "/dev/dri/renderD*", "/dev/nvidia*", "/dev/dxg")
 LOG_TAIL_CHARS = 20_000
+# Written by image/rocm_targets.py when Dockerfile.rocm builds the image (ROCm images only).
+COMPILED_TARGETS_FILE = "/opt/lab/rocm-tf-targets.json"
 
 
 def device_access(patterns: tuple[str, ...] = DEVICE_PATTERNS) -> dict[str, str]:
@@ -45,6 +48,17 @@ def kfd_targets(topology: str = "/sys/class/kfd/kfd/topology/nodes") -> tuple[st
     return tuple(names)
 
 
+def compiled_targets(path: str = COMPILED_TARGETS_FILE) -> str | None:
+    """The GPU targets the image's TensorFlow was compiled for, as the build read them from
+    its libraries ("gfx908 gfx90a ..."), or None when this image did not record them."""
+    try:
+        with open(path) as stream:
+            targets = json.load(stream)["targets"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return " ".join(str(t) for t in targets) if isinstance(targets, list) else None
+
+
 def parse_probe_stdout(stdout: str) -> dict:
     """The probe prints its JSON on the last non-empty line; anything else is noise."""
     for line in reversed(stdout.splitlines()):
@@ -69,6 +83,9 @@ def run_probe(*, timeout: float, env: Mapping[str, str]) -> tuple[dict, str, boo
 
 
 def check(*, flavour: str, timeout: float, env: Mapping[str, str]) -> tuple[Facts, Verdict]:
+    compiled = compiled_targets()
+    if compiled is not None:  # what the image's libraries contain wins over any setting
+        env = {**env, TARGETS_ENV: compiled}
     data, log, timed_out, exit_code = run_probe(timeout=timeout, env=env)
     facts = Facts(
         probe=data,

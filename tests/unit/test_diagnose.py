@@ -17,8 +17,13 @@ from labkit.diagnose import RULES, Facts, GateStatus, diagnose, gate_policy, slu
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diagnose"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
-# TensorFlow r2.18's ROCm targets, as Dockerfile.rocm bakes them into LAB_ROCM_TF_TARGETS.
-R218_TARGETS = "gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201"
+# The targets TensorFlow r2.18 was compiled for, as the image's build reads them from its
+# libraries into LAB_ROCM_TF_TARGETS: GPU_DEVICE_TARGETS in ROCm/tensorflow-upstream's
+# tf_sig_build_dockerfiles/setup.rocm.sh after PRs #2832 and #2836 (gfx1101, gfx1102) ...
+R218_TARGETS = "gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1102 gfx1200 gfx1201"
+# ... and before them (the "-" line of PR #2832's diff).
+R218_EARLY_TARGETS = "gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1200 gfx1201"
+# TensorFlow 2.12/2.13 era images: those builds did compile gfx900/gfx906.
 OLD_TARGETS = "gfx900 gfx906 gfx908 gfx90a gfx1030"
 
 
@@ -104,14 +109,25 @@ CASES = {
         rocm(log("tf218-gfx1031-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
         ("HSA_OVERRIDE_GFX_VERSION=10.3.0", "gfx1031", "gfx1030"), ("ROCR_VISIBLE_DEVICES",)),
     "rx6600xt-gfx1032-tf213-list-recommends-10.3.0": Case(
-        rocm(log("tf213-gfx1032-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        rocm(log("tf213-gfx1032-ignored.log"), env={"LAB_ROCM_TF_TARGETS": OLD_TARGETS}), "fail",
+        R.SKIPPED_NEEDS_OVERRIDE,
         ("HSA_OVERRIDE_GFX_VERSION=10.3.0",)),
     "radeon680m-gfx1035-igpu-empty-name-recommends-10.3.0": Case(
         rocm(log("tf218-gfx1035-igpu-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
         ("HSA_OVERRIDE_GFX_VERSION=10.3.0",)),
-    "rx7600-gfx1102-r218-recommends-11.0.0": Case(
-        rocm(log("tf218-gfx1102-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
-        ("HSA_OVERRIDE_GFX_VERSION=11.0.0",), ("10.3.0",)),
+    "rx7600-gfx1102-early-r218-without-gfx1102-kernels-recommends-11.0.0": Case(
+        rocm(log("tf218-gfx1102-ignored.log"), env={"LAB_ROCM_TF_TARGETS": R218_EARLY_TARGETS}), "fail",
+        R.SKIPPED_NEEDS_OVERRIDE, ("HSA_OVERRIDE_GFX_VERSION=11.0.0",), ("10.3.0",)),
+    "vega-apu-gfx90c-r218-printed-gfx900-has-no-kernels-no-9.0.0": Case(
+        rocm(log("tf218-gfx90c-apu-ignored.log")), "fail", R.SKIPPED_NO_CODE,
+        ("gfx90c", "gfx900", "CPU lab"), ("HSA_OVERRIDE_GFX_VERSION=9.0.0",)),
+    "vega-apu-under-9.0.0-no-gfx900-code-in-r218-says-delete": Case(
+        rocm(log("hip-no-compatible-code-objects-gfx900.log"), env={"HSA_OVERRIDE_GFX_VERSION": "9.0.0"},
+             kfd=("gfx90c",), exit_code=-6),
+        "fail", R.NO_CODE_OBJECT, ("delete HSA_OVERRIDE_GFX_VERSION", "neither"), ("set HSA_OVERRIDE",)),
+    "refused-card-on-an-image-that-never-recorded-its-targets-asks-for-a-rebuild": Case(
+        rocm(log("tf218-gfx1031-ignored.log"), env={"LAB_ROCM_TF_TARGETS": ""}), "fail", R.TARGETS_UNKNOWN,
+        ("compose.rocm.yaml build",), ("HSA_OVERRIDE_GFX_VERSION=",)),
     "rx7600-gfx1102-list-without-gfx1100-never-crosses-to-10.3.0": Case(
         rocm(log("tf215-gfx1102-no-gfx1100.log")), "fail", R.SKIPPED_NO_CODE,
         ("gfx1100", "pin an image", "docker compose up"), ("HSA_OVERRIDE_GFX_VERSION=",)),
@@ -124,11 +140,13 @@ CASES = {
     "rx5700xt-gfx1010-refused-rdna1": Case(
         rocm(log("tf218-gfx1010-ignored.log")), "fail", R.SKIPPED_UNUSABLE,
         ("RDNA1", "CPU lab"), ("HSA_OVERRIDE_GFX_VERSION=",)),
-    "ryzen-apu-gfx90c-name-with-parentheses-recommends-9.0.0": Case(
-        rocm(log("tf213-gfx90c-apu-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+    "ryzen-apu-gfx90c-name-with-parentheses-tf213-recommends-9.0.0": Case(
+        rocm(log("tf213-gfx90c-apu-ignored.log"), env={"LAB_ROCM_TF_TARGETS": OLD_TARGETS}), "fail",
+        R.SKIPPED_NEEDS_OVERRIDE,
         ("HSA_OVERRIDE_GFX_VERSION=9.0.0",)),
     "igpu-gfx90c-and-rx6700xt-both-skipped-recommends-10.3.0-and-visible-devices": Case(
-        rocm(log("tf218-igpu-and-dgpu-ignored.log")), "fail", R.SKIPPED_NEEDS_OVERRIDE,
+        rocm(log("tf218-igpu-and-dgpu-ignored.log"), env={"LAB_ROCM_TF_TARGETS": OLD_TARGETS}), "fail",
+        R.SKIPPED_NEEDS_OVERRIDE,
         ("HSA_OVERRIDE_GFX_VERSION=10.3.0", "ROCR_VISIBLE_DEVICES", "gfx90c"), ("9.0.0",)),
     "igpu-gfx1036-skipped-but-rx6800xt-works": Case(
         rocm(log("tf218-igpu-ignored-dgpu-created.log"), gpus=(gpu("AMD Radeon RX 6800 XT"),)),
@@ -140,11 +158,13 @@ CASES = {
     # --- ROCm: the broken 2.14.0.600 build -------------------------------------------------
     "rx7900xtx-gfx1100-glued-list-broken-build": Case(
         rocm(log("tf214-600-glued-gfx1100.log")), "fail", R.GLUED_BUILD,
-        ("2.14.0.600", "LAB_BASE_IMAGE"), ("HSA_OVERRIDE_GFX_VERSION=",)),
+        # The ROCm stack reads LAB_ROCM_BASE_IMAGE; LAB_BASE_IMAGE is the CPU stack's.
+        ("2.14.0.600", "LAB_ROCM_BASE_IMAGE", "compose.rocm.yaml build"),
+        ("HSA_OVERRIDE_GFX_VERSION=", "LAB_BASE_IMAGE")),
     "rx6800m-overridden-to-gfx1030-still-refused-by-glued-build": Case(
         rocm(log("tf214-600-glued-overridden-gfx1030.log"), env={"HSA_OVERRIDE_GFX_VERSION": "10.3.0"},
              kfd=("gfx1031",)),
-        "fail", R.GLUED_BUILD, ("LAB_BASE_IMAGE",)),
+        "fail", R.GLUED_BUILD, ("LAB_ROCM_BASE_IMAGE",), ("LAB_BASE_IMAGE",)),
     # --- ROCm: HSA_OVERRIDE_GFX_VERSION itself ----------------------------------------------
     "rx6800-gfx1030-override-set-on-supported-card": Case(
         # No TensorFlow list in the log (the card works), so the image's label decides.
@@ -316,16 +336,35 @@ def test_troubleshooting_headings_have_distinct_anchors() -> None:
     assert len({slug(heading) for heading in headings}) == len(headings)
 
 
-def test_tensorflow_printed_list_wins_over_the_image_label() -> None:
-    # The label claims gfx1031 is compiled in; TensorFlow's own list says it is not.
+def test_printed_list_never_adds_a_target_without_kernels() -> None:
+    # r2.18 prints gfx900 and gfx906; the image's libraries have no code for them.
+    facts = rocm(log("tf218-gfx1031-ignored.log"))
+    supported = diagnose_rocm.supported_targets(facts)
+    assert gfx.from_llvm_name("gfx900") not in supported
+    assert gfx.from_llvm_name("gfx906") not in supported
+    assert [t.llvm_name for t in supported] == R218_TARGETS.split()
+
+
+def test_card_tensorflow_refuses_is_not_native_even_with_kernels() -> None:
+    # The compiled list claims gfx1031; TensorFlow's start-up check refused it all the same,
+    # so only a target on both lists (gfx1030) can help.
     facts = rocm(log("tf218-gfx1031-ignored.log"), env={"LAB_ROCM_TF_TARGETS": f"{R218_TARGETS} gfx1031"})
     assert gfx.from_llvm_name("gfx1031") not in diagnose_rocm.supported_targets(facts)
     assert diagnose(facts).headline == R.SKIPPED_NEEDS_OVERRIDE
+    assert "HSA_OVERRIDE_GFX_VERSION=10.3.0" in diagnose(facts).fix
 
 
-def test_image_label_gives_the_list_when_tensorflow_prints_none() -> None:
+def test_compiled_list_decides_when_tensorflow_prints_none() -> None:
     facts = rocm(env={"LAB_ROCM_TF_TARGETS": "gfx1030 gfx1100"})
     assert diagnose_rocm.supported_targets(facts) == [gfx.GfxTarget(10, 3, 0), gfx.GfxTarget(11, 0, 0)]
+
+
+def test_override_on_a_card_whose_kernels_the_image_has_is_refused() -> None:
+    # An RX 7600 (gfx1102) set up with 11.0.0 from an old, hard-coded list: the image's
+    # libraries have gfx1102 kernels, so the override is needless (and such overrides crash).
+    facts = rocm(log("tf218-gpu-created.log"), env={"HSA_OVERRIDE_GFX_VERSION": "11.0.0"},
+                 gpus=(gpu("AMD Radeon RX 7600"),), kfd=("gfx1102",))  # fmt: skip
+    assert diagnose(facts).headline == R.OVERRIDE_NOT_NEEDED
 
 
 def test_ignored_gpu_line_parses_a_name_with_parentheses() -> None:
