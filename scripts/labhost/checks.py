@@ -12,7 +12,7 @@ from enum import Enum
 
 from labkit import envcheck
 
-from labhost import compose
+from labhost import compose, rocm_bases
 from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
 from labhost.envfile import EnvFile, validate
 from labhost.facts import HostFacts, can_open
@@ -59,6 +59,7 @@ class Context:
     plan: Plan
     supported: SupportedTargets
     env: EnvFile | None = None
+    newer_supported: SupportedTargets | None = None
     env_path: str = ".env"
     work_dir: str = "./work"
     work_dir_exists: bool | None = None
@@ -204,6 +205,24 @@ def rocm_override(ctx: Context) -> CheckResult | None:
             "save your work often; the CPU lab is the safe fallback for long runs",
         )
     return CheckResult("rocm target", OK, detail)
+
+
+def rocm_newer_base(ctx: Context) -> CheckResult | None:
+    """Say when the newer ROCm base would run an AMD GPU that the configured image cannot."""
+    gpus = [ctx.plan.gpu] if ctx.plan.gpu else []
+    if not gpus or ctx.newer_supported is None:
+        return None
+    base, _ = rocm_bases.configured(ctx.values, "")
+    advice = rocm_bases.recommend_newer(
+        [g.target for g in gpus],
+        ctx.supported.targets,
+        base,
+        ctx.newer_supported.targets,
+        ctx.newer_supported.source,
+    )
+    if advice is None:
+        return None
+    return CheckResult("rocm base", WARN, advice.detail, advice.fix)
 
 
 def device_files(ctx: Context) -> CheckResult | None:
@@ -436,6 +455,7 @@ CHECKS: tuple[Check, ...] = (
     compose_v2,
     gpu,
     rocm_override,
+    rocm_newer_base,
     device_files,
     nvidia_driver,
     nvidia_toolkit,

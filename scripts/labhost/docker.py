@@ -149,3 +149,10 @@ def image_labels(run: Runner, image: str) -> dict[str, str] | None:
     except json.JSONDecodeError:
         return None
     return labels if isinstance(labels, dict) else {}
+
+
+def image_file(run: Runner, image: str, path: str) -> str | None:
+    """A file's text from a local image, without starting its entrypoint or any network; None
+    when the image or the file is not there."""
+    done = run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat", image, path])
+    return done.stdout if done.returncode == 0 else None

@@ -1,14 +1,13 @@
 """Which stack this host should run: the flavour, the AMD GPU, and the override. Pure.
 
 The override rule itself lives in labkit.gfx (the GPU gate in the container uses the same);
-this module only picks the GPU and reads which targets the pinned image supports.
+this module only picks the GPU. Which targets the image supports comes from
+labhost.rocm_bases (read from the built image, else the list AMD documents for its base).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from labkit import gfx
 
@@ -33,8 +32,6 @@ INTEGRATED_TARGETS = frozenset(
         "gfx1153",
     }
 )
-ROCM_TARGETS_LABEL = "io.courselab.rocm.tf-targets"
-ARG_PATTERN = re.compile(r'^\s*ARG\s+ROCM_TF_TARGETS=(?:"([^"]*)"|(\S+))', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -99,21 +96,6 @@ def amd_gpus(nodes: tuple[KfdNode, ...]) -> list[AmdGpu]:
             )
         )
     return gpus
-
-
-def targets_from_dockerfile(path: Path) -> SupportedTargets:
-    match = ARG_PATTERN.search(path.read_text()) if path.is_file() else None
-    if match is None:
-        return SupportedTargets((), f"{path.name} (no ARG ROCM_TF_TARGETS found)")
-    text = match.group(1) if match.group(1) is not None else match.group(2)
-    return SupportedTargets(tuple(gfx.parse_target_list(text)), f"ARG ROCM_TF_TARGETS in {path.name}", text)
-
-
-def targets_from_labels(labels: dict[str, str], image: str) -> SupportedTargets | None:
-    text = labels.get(ROCM_TARGETS_LABEL)
-    if text is None:
-        return None
-    return SupportedTargets(tuple(gfx.parse_target_list(text)), f"label {ROCM_TARGETS_LABEL} of image {image}", text)
 
 
 def choose_amd(gpus: list[AmdGpu], supported: SupportedTargets) -> tuple[AmdGpu | None, gfx.OverrideDecision | None]:

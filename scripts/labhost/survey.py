@@ -7,22 +7,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from labhost import checks, compose, docker, facts, plan
+from labhost import checks, compose, docker, facts, plan, rocm_bases
 from labhost.envfile import EnvFile
 from labhost.world import World, read_env
 
 
 def supported_targets(world: World, values: Mapping[str, str]) -> plan.SupportedTargets:
-    """The ROCm image's own label when the image is here, else the Dockerfile's ARG default."""
+    """What the configured ROCm image's TensorFlow was compiled for: read from the image when
+    it is built here, else what AMD documents for its base (marked as such)."""
     assert world.run is not None
+    base, image = rocm_bases.configured(dict(values), compose_rocm_text(world))
     images = world.run(compose.command("rocm", "config", "--images"))
-    if images.returncode == 0:
-        for image in images.stdout.split():
-            labels = docker.image_labels(world.run, image)
-            found = plan.targets_from_labels(labels, image) if labels else None
-            if found is not None:
-                return found
-    return plan.targets_from_dockerfile(world.repo / "Dockerfile.rocm")
+    if images.returncode == 0 and images.stdout.split():
+        image = images.stdout.split()[0]  # compose's own answer: .env and the shell applied
+    return image_targets(world, base, image)
+
+
+def image_targets(world: World, base: str, image: str) -> plan.SupportedTargets:
+    assert world.run is not None
+    labels = docker.image_labels(world.run, image)
+    if labels is None:
+        return rocm_bases.documented(base, f"image {image} is not built here")
+    path = labels.get(rocm_bases.TARGETS_FILE_LABEL, rocm_bases.TARGETS_FILE)
+    text = docker.image_file(world.run, image, path)
+    found = rocm_bases.targets_from_file(text, image) if text else None
+    return found or rocm_bases.documented(base, f"image {image} records no list: rebuild it")
+
+
+def compose_rocm_text(world: World) -> str:
+    path = world.repo / "compose.rocm.yaml"
+    return path.read_text() if path.is_file() else ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class Survey:
     supported: plan.SupportedTargets
     plan: plan.Plan
     env: EnvFile | None
+    newer: plan.SupportedTargets  # the newer ROCm base an instructor may choose (rocm_bases)
 
 
 def survey(world: World, *, ask_docker: bool = True) -> Survey:
@@ -40,12 +55,14 @@ def survey(world: World, *, ask_docker: bool = True) -> Survey:
     engine = docker.gather(world.run) if ask_docker else docker.DockerFacts(cli_installed=False, problem="skipped")
     env = read_env(world)
     values = env.values() if env else {}
-    supported = (
-        supported_targets(world, values)
-        if engine.usable
-        else plan.targets_from_dockerfile(world.repo / "Dockerfile.rocm")
-    )
-    return Survey(host, engine, supported, plan.make_plan(host, supported), env)
+    if engine.usable:
+        supported = supported_targets(world, values)
+        newer = image_targets(world, rocm_bases.NEWER_BASE.base_image, rocm_bases.NEWER_BASE.lab_image)
+    else:
+        base, _ = rocm_bases.configured(dict(values), compose_rocm_text(world))
+        supported = rocm_bases.documented(base, "Docker is not usable")
+        newer = rocm_bases.documented(rocm_bases.NEWER_BASE.base_image, "Docker is not usable")
+    return Survey(host, engine, supported, plan.make_plan(host, supported), env, newer)
 
 
 def context(world: World, s: Survey) -> checks.Context:
@@ -69,6 +86,7 @@ def context(world: World, s: Survey) -> checks.Context:
         docker=s.engine,
         plan=s.plan,
         supported=s.supported,
+        newer_supported=s.newer,
         env=s.env,
         env_path=".env",
         work_dir=work,

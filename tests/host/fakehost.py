@@ -13,9 +13,9 @@ from labkit import gfx
 FIXTURES = Path(__file__).parent / "fixtures"
 DOCKER = FIXTURES / "docker"
 REPO = Path(__file__).resolve().parents[2]
-# TensorFlow r2.18's ROCm targets (DESIGN.md): pinned here so the decisions below do not move
-# when Dockerfile.rocm is re-pinned; test_plan reads the real Dockerfile separately.
-R2_18 = "gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201"
+# The targets TensorFlow r2.18's ROCm wheel was compiled for (labhost.rocm_bases.PINNED_BASE
+# gives the source), pinned here so the decisions below do not move when the base is re-pinned.
+R2_18 = "gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1102 gfx1200 gfx1201"
 R2_18_TARGETS = SupportedTargets(tuple(gfx.parse_target_list(R2_18)), "TensorFlow r2.18 (test)", R2_18)
 
 

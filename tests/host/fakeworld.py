@@ -6,18 +6,18 @@ import io
 import shutil
 from pathlib import Path
 
-from fakehost import FIXTURES, R2_18, REPO, FakeDocker, student
+from fakehost import FIXTURES, REPO, FakeDocker, student
 from labhost.world import World
 
 GB = 1024**3
 
 
 def make_world(tmp_path: Path, fixture: str, *, run: FakeDocker | None = None, env: str | None = None) -> World:
-    """A copy of the repo's .env.example, a Dockerfile.rocm pinned to r2.18, a work folder."""
+    """A copy of the repo's .env.example and compose.rocm.yaml, and a work folder."""
     repo = tmp_path / "repo"
     repo.mkdir(parents=True)
     shutil.copy(REPO / ".env.example", repo / ".env.example")
-    (repo / "Dockerfile.rocm").write_text(f'ARG BASE_IMAGE=rocm/tensorflow:test\nARG ROCM_TF_TARGETS="{R2_18}"\n')
+    shutil.copy(REPO / "compose.rocm.yaml", repo / "compose.rocm.yaml")
     (repo / "work").mkdir()
     if env is not None:
         (repo / ".env").write_text(env)

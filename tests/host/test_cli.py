@@ -216,10 +216,12 @@ def test_without_env_the_detected_flavour_is_used(tmp_path) -> None:
     assert world.ran[0][:6] == ["docker", "compose", "-f", "compose.yaml", "-f", "compose.rocm.yaml"]
 
 
-def test_the_local_image_label_decides_over_the_dockerfile(tmp_path) -> None:
+def test_the_built_images_own_list_decides_over_the_documented_one(tmp_path) -> None:
     # An image whose TensorFlow was built for gfx1031 itself: no override, ever.
-    labels = Completed(0, '{"io.courselab.rocm.tf-targets": "gfx1030 gfx1031 gfx1100"}\n')
-    world = make_world(tmp_path, "rx6700xt", run=FakeDocker({("docker", "image", "inspect"): labels}))
+    labels = Completed(0, '{"io.courselab.rocm.tf-targets-file": "/opt/lab/rocm-tf-targets.json"}\n')
+    recorded = Completed(0, '{"targets": ["gfx1030", "gfx1031", "gfx1100"], "rocm_build": true}\n')
+    answers = {("docker", "image", "inspect"): labels, ("docker", "run"): recorded}
+    world = make_world(tmp_path, "rx6700xt", run=FakeDocker(answers))
 
     assert setup(world) == 0
 

@@ -67,22 +67,6 @@ def test_rocm_standin_enforces_pep_668_like_ubuntu_24_04(standin_images):
     assert "externally-managed-environment" in result.stderr
 
 
-def test_rocm_image_records_the_tensorflow_gpu_targets(rocm_lab_image):
-    out = run(
-        [
-            "docker",
-            "image",
-            "inspect",
-            "--format",
-            '{{ index .Config.Labels "io.courselab.rocm.tf-targets" }}',
-            rocm_lab_image,
-        ]
-    )
-    targets = out.stdout.split()
-    assert "gfx1030" in targets
-    assert "gfx1100" in targets
-
-
 def test_rocm_image_keeps_miopen_kernels_on_the_cache_volume(rocm_lab_image):
     out = run(["docker", "image", "inspect", "--format", "{{ json .Config.Env }}", rocm_lab_image])
     env = dict(item.split("=", 1) for item in json.loads(out.stdout))

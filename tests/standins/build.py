@@ -3,7 +3,10 @@
 The test machines cannot pull images. These stand-ins mimic what our Dockerfiles rely on:
 a Debian rootfs from debootstrap (imported with `docker import`), TensorFlow installed from
 PyPI into the system Python the way the vendor images install it, and the vendor's layout
-(PEP 668 marker or not, /opt/rocm/.info/version). Names are test-only
+(PEP 668 marker or not, /opt/rocm, GPU code objects in TensorFlow's libraries: see
+Dockerfile.rocm). Two ROCm stand-ins: the pinned base (TensorFlow 2.18, plain bundles) and
+the newer base an instructor may choose (TensorFlow 2.20, compressed bundles, gfx1150/1151),
+with the target lists AMD's build recipes use (labhost.rocm_bases). Names are test-only
 (courselab-standin/...), never rocm/... or tensorflow/..., so they can never shadow a real
 image, and every stand-in carries the label courselab.standin=true.
 
@@ -22,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,8 +33,10 @@ SUITE = "bookworm"
 MIRROR = os.environ.get("COURSELAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 PACKAGES = "python3,python3-pip,ca-certificates"
 TF_VERSION = "2.20.0"
-ROCM_VERSION = "6.4.1"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+sys.path.insert(0, str(HERE.parents[1] / "scripts"))
+from labhost import rocm_bases  # noqa: E402
+
 LABEL = "courselab.standin"
 # Several checkouts of this repository can test on one engine at once (parallel work trees
 # of one team). COURSELAB_TEST_NS keeps their stand-ins and test images apart, so one
@@ -47,7 +53,33 @@ CPU_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}")
 # The -gpu (CUDA) official images differ from the CPU ones in CUDA libraries only, which a
 # machine without an NVIDIA driver cannot use anyway: same TensorFlow layer, own name.
 CUDA_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}-gpu")
-ROCM_IMAGE = tagged(f"courselab-standin/rocm-tensorflow:rocm{ROCM_VERSION}-tf{TF_VERSION}")
+
+
+@dataclass(frozen=True)
+class RocmStandin:
+    """One ROCm stand-in: which AMD base it stands for and how its kernels are stored."""
+
+    base: rocm_bases.RocmBase
+    tf_version: str
+    # TensorFlow 2.18 is installed in the stand-in's own layer, kernels added in the same
+    # step; 2.20 reuses the CPU stand-ins' TensorFlow layer and adds kernels to the smaller
+    # of its two big libraries (a changed file is copied whole into the new layer).
+    own_tensorflow: bool
+    libraries: str
+    bundle_format: str  # plain: uncompressed bundles; ccob3: --offload-compress (zstd)
+
+    @property
+    def name(self) -> str:
+        return tagged(f"courselab-standin/rocm-tensorflow:rocm{self.base.rocm_version}-tf{self.tf_version}")
+
+
+BOTH_LIBRARIES = "libtensorflow_cc.so.2,libtensorflow_framework.so.2"
+ROCM_STANDINS = {
+    "rocm": RocmStandin(rocm_bases.PINNED_BASE, "2.18.1", True, BOTH_LIBRARIES, "plain"),
+    "rocm-newer": RocmStandin(rocm_bases.NEWER_BASE, TF_VERSION, False, "libtensorflow_framework.so.2", "ccob3"),
+}
+ROCM_IMAGE = ROCM_STANDINS["rocm"].name
+ROCM_NEWER_IMAGE = ROCM_STANDINS["rocm-newer"].name
 
 
 def cache_dir() -> Path:
@@ -171,15 +203,25 @@ def ensure() -> dict[str, str]:
     build(tf_layer, tf_recipe, "Dockerfile.tensorflow", {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION})
 
     flavour_dockerfile = (HERE / "Dockerfile.flavour").read_bytes()
-    images = {"cpu": CPU_IMAGE, "cuda": CUDA_IMAGE, "rocm": ROCM_IMAGE}
+    images = {"cpu": CPU_IMAGE, "cuda": CUDA_IMAGE}
     for flavour, name in images.items():
-        recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode(), ROCM_VERSION.encode())
-        build(
-            name,
-            recipe,
-            "Dockerfile.flavour",
-            {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour, "ROCM_VERSION": ROCM_VERSION},
-        )
+        recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode())
+        build(name, recipe, "Dockerfile.flavour", {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour})
+
+    rocm_inputs = (HERE / "Dockerfile.rocm").read_bytes() + (HERE / "codeobjects.py").read_bytes()
+    for flavour, standin in ROCM_STANDINS.items():
+        args = {
+            "BASE_IMAGE": rootfs_image if standin.own_tensorflow else tf_layer,
+            "TF_VERSION": standin.tf_version if standin.own_tensorflow else "",
+            "ROCM_VERSION": standin.base.rocm_version,
+            "KERNEL_TARGETS": " ".join(standin.base.documented_targets),
+            "KERNEL_LIBRARIES": standin.libraries,
+            "KERNEL_FORMAT": standin.bundle_format,
+        }
+        base_recipe = rootfs_key if standin.own_tensorflow else tf_recipe
+        recipe = digest(base_recipe.encode(), rocm_inputs, repr(sorted(args.items())).encode())
+        build(standin.name, recipe, "Dockerfile.rocm", args)
+        images[flavour] = standin.name
     return images
 
 

@@ -1,0 +1,148 @@
+"""labhost.rocm_bases: the two ROCm bases, where the doctor gets an image's GPU targets, and
+when it recommends the newer base."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fakehost import REPO, FakeDocker, host
+from fakeworld import make_world, out
+from labhost import cli, plan, rocm_bases
+from labhost.docker import Completed
+from labkit import gfx
+
+PINNED, NEWER = rocm_bases.PINNED_BASE, rocm_bases.NEWER_BASE
+
+
+def targets(names: str) -> tuple[gfx.GfxTarget, ...]:
+    return tuple(gfx.parse_target_list(names))
+
+
+def test_the_pinned_base_is_the_one_compose_and_dockerfile_build() -> None:
+    compose_rocm = (REPO / "compose.rocm.yaml").read_text()
+    assert rocm_bases.configured({}, compose_rocm) == (PINNED.base_image, PINNED.lab_image)
+    dockerfile = (REPO / "Dockerfile.rocm").read_text()
+    assert re.search(rf"^ARG BASE_IMAGE={re.escape(PINNED.base_image)}$", dockerfile, re.MULTILINE)
+
+
+@pytest.mark.parametrize("base", [PINNED, NEWER], ids=["pinned", "newer"])
+def test_each_base_pins_an_exact_tag_and_its_image_name_says_which(base: rocm_bases.RocmBase) -> None:
+    assert ":" in base.base_image and "latest" not in base.base_image
+    assert f"rocm{base.rocm_version}" in base.base_image
+    assert f"tf{base.tensorflow}" in base.base_image
+    assert base.lab_image.endswith(f":{base.tensorflow}-rocm{base.rocm_version}")
+
+
+def test_env_values_choose_the_base() -> None:
+    values = {"LAB_ROCM_BASE_IMAGE": NEWER.base_image, "LAB_ROCM_IMAGE": NEWER.lab_image}
+    assert rocm_bases.configured(values, "") == (NEWER.base_image, NEWER.lab_image)
+
+
+def test_documented_list_says_it_was_not_read() -> None:
+    supported = rocm_bases.documented(NEWER.base_image, "image x is not built here")
+    assert "gfx1151" in [t.llvm_name for t in supported.targets]
+    assert "not read from the image" in supported.source
+    assert "PR #3181" in supported.source
+
+
+def test_unknown_base_has_no_documented_list() -> None:
+    supported = rocm_bases.documented("rocm/tensorflow:someday", "image x is not built here")
+    assert supported.targets == ()
+    assert "build the image" in supported.source
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "not json", '{"targets": "gfx1030"}', '{"no": "targets"}', "[1, 2]"],
+    ids=["empty", "not-json", "not-a-list", "no-key", "wrong-shape"],
+)
+def test_a_file_that_is_not_the_recorded_list_gives_none(text: str) -> None:
+    assert rocm_bases.targets_from_file(text, "img") is None
+
+
+RECORDED_1102 = json.dumps({"targets": ["gfx908", "gfx1030", "gfx1100", "gfx1102"], "rocm_build": True})
+
+
+@pytest.mark.parametrize(
+    ("card", "expected"),
+    [
+        ("gfx1151", NEWER),  # Strix Halo: no kernels and no stand-in in 2.18
+        ("gfx1150", NEWER),  # Strix Point
+        ("gfx1031", None),  # the pinned base runs it as gfx1030
+        ("gfx1102", None),  # natively in both
+        ("gfx1152", None),  # neither base has it: nothing to recommend
+        ("gfx803", None),  # unusable everywhere
+    ],
+)
+def test_newer_base_is_recommended_only_when_the_card_needs_it(card: str, expected) -> None:
+    found = rocm_bases.recommend_newer(
+        [gfx.from_llvm_name(card)],
+        targets(" ".join(PINNED.documented_targets)),
+        PINNED.base_image,
+        targets(" ".join(NEWER.documented_targets)),
+        "documented",
+    )
+    assert (found.base if found else None) == expected
+    if found:
+        assert f"LAB_ROCM_BASE_IMAGE={NEWER.base_image}" in found.fix
+        assert f"LAB_ROCM_IMAGE={NEWER.lab_image}" in found.fix
+
+
+def test_no_recommendation_when_the_newer_base_is_already_chosen() -> None:
+    newer = targets(" ".join(NEWER.documented_targets))
+    assert rocm_bases.recommend_newer([gfx.from_llvm_name("gfx1151")], (), NEWER.base_image, newer, "x") is None
+
+
+def doctor(world) -> dict:
+    cli.main(["doctor", "--json"], world)
+    return json.loads(out(world))
+
+
+def test_doctor_recommends_the_newer_base_for_a_strix_laptop(tmp_path) -> None:
+    data = doctor(make_world(tmp_path, "strix-halo-gfx1151"))
+    (check,) = [c for c in data["checks"] if c["name"] == "rocm base"]
+    assert check["status"] == "warn"
+    assert "gfx1151" in check["detail"]
+    assert "not read from the image" in check["detail"]  # neither image is built in this world
+    assert NEWER.base_image in check["fix"]
+    assert data["plan"]["flavour"] == "cpu"  # until the instructor switches, the CPU lab runs
+
+
+def test_the_newer_images_own_list_wins_once_it_is_built(tmp_path) -> None:
+    # The newer image is here, and its libraries (unlike AMD's recipe) have no gfx1151: no advice.
+    def answer(image: str, listed: str) -> dict:
+        return {
+            ("docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image): Completed(0, "{}\n"),
+            ("docker", "run", "--rm", "--network", "none", "--entrypoint", "cat", image): Completed(0, listed),
+        }
+
+    answers = answer(NEWER.lab_image, json.dumps({"targets": ["gfx1100", "gfx1200"]}))
+    data = doctor(make_world(tmp_path, "strix-halo-gfx1151", run=FakeDocker(answers)))
+    assert [c for c in data["checks"] if c["name"] == "rocm base"] == []
+
+
+def test_doctor_reads_the_built_images_list_and_an_rx7600_gets_no_override(tmp_path) -> None:
+    # The built image recorded gfx1102 from its libraries: the needless 11.0.0 override the
+    # old hard-coded list caused cannot come back.
+    answers = {
+        ("docker", "image", "inspect"): Completed(0, '{"io.courselab.rocm.tf-targets-file": "/opt/lab/x.json"}\n'),
+        ("docker", "run"): Completed(0, RECORDED_1102),
+    }
+    run = FakeDocker(answers)
+    data = doctor(make_world(tmp_path, "rx7600", run=run))
+    assert data["plan"]["override"] is None
+    assert "read from image courselab/lab:test-rocm" in data["plan"]["image_targets_source"]
+    assert ["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat", "courselab/lab:test-rocm",
+            "/opt/lab/x.json"] in run.calls  # fmt: skip
+
+
+def test_the_old_hard_coded_list_is_what_gave_an_rx7600_an_override() -> None:
+    # Before: Dockerfile.rocm's typed-in list lacked gfx1102, so the plan borrowed gfx1100.
+    old = plan.SupportedTargets(
+        targets("gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201"), "old"
+    )
+    assert plan.make_plan(host("rx7600"), old).decision.override == "11.0.0"
+    now = plan.SupportedTargets(targets(" ".join(PINNED.documented_targets)), "documented")
+    assert plan.make_plan(host("rx7600"), now).decision.override is None
