@@ -16,6 +16,7 @@ DOCKERFILES = [
     "Dockerfile.rocm",
     "tests/standins/Dockerfile.tensorflow",
     "tests/standins/Dockerfile.flavour",
+    "tests/standins/Dockerfile.rocm",
 ]
 
 
