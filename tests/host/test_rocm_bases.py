@@ -146,3 +146,13 @@ def test_the_old_hard_coded_list_is_what_gave_an_rx7600_an_override() -> None:
     assert plan.make_plan(host("rx7600"), old).decision.override == "11.0.0"
     now = plan.SupportedTargets(targets(" ".join(PINNED.documented_targets)), "documented")
     assert plan.make_plan(host("rx7600"), now).decision.override is None
+
+
+@pytest.mark.parametrize("base", [PINNED, NEWER], ids=["pinned", "newer"])
+def test_the_docs_and_env_example_name_each_base_as_the_code_does(base: rocm_bases.RocmBase) -> None:
+    doc = (REPO / "docs" / "rocm-bases.md").read_text()
+    env_example = (REPO / ".env.example").read_text()
+    for text in (base.base_image, base.lab_image, " ".join(base.documented_targets)):
+        assert text in doc
+    for key, value in base.env.items():
+        assert f"# {key}={value}\n" in env_example
