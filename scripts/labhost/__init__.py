@@ -6,6 +6,7 @@ the distribution's python3 and nothing else. Modules, one job each:
     facts     read the host (sysfs, /dev, /proc, /etc) under a root folder; tests pass fake trees
     docker    ask the Docker CLI, through an injectable runner; parse its real outputs
     plan      decide the flavour, the AMD GPU and HSA_OVERRIDE_GFX_VERSION (pure)
+    rocm_bases  the ROCm bases the lab knows, their documented targets, when to recommend the newer (pure)
     checks    the doctor's checks: facts in, frozen results out (pure)
     envfile   read, edit and write .env without losing comments or unknown keys
     compose   the plain `docker compose` command for a flavour
