@@ -45,7 +45,7 @@ class RocmBase:
 # r2.18-rocm-enhanced, after PRs #2832 (gfx1101) and #2836 (gfx1102).
 PINNED_BASE = RocmBase(
     base_image="rocm/tensorflow:rocm6.4.1-py3.12-tf2.18-dev",
-    lab_image="courselab/lab:2.18-rocm6.4.1",
+    lab_image="courselab.invalid/lab:2.18-rocm6.4.1",
     rocm_version="6.4.1",
     tensorflow="2.18",
     documented_targets=tuple(
@@ -62,7 +62,7 @@ PINNED_BASE = RocmBase(
 # gfx1151 from PR #3181 "Enable gfx115x support" (TF 2.20, March 2026; #3182 for 2.19).
 NEWER_BASE = RocmBase(
     base_image="rocm/tensorflow:rocm7.2.4-py3.12-tf2.20-dev",
-    lab_image="courselab/lab:2.20-rocm7.2.4",
+    lab_image="courselab.invalid/lab:2.20-rocm7.2.4",
     rocm_version="7.2.4",
     tensorflow="2.20",
     documented_targets=tuple(
@@ -149,7 +149,7 @@ def recommend_newer(
             target.llvm_name,
             f"{target.llvm_name} has no kernels in {current_base}; {NEWER_BASE.base_image} "
             f"(TensorFlow {NEWER_BASE.tensorflow}) runs it {how} (its targets {newer_source})",
-            f"ask your instructor for the newer ROCm base: set {settings} in .env, then "
-            "`scripts/lab setup` and `scripts/lab up` (a large download; ask for an offline copy)",
+            f"ask your instructor for the newer ROCm base (docs/rocm-bases.md): {settings} in .env, "
+            "then `scripts/lab setup` and `scripts/lab up` (a large download; ask for an offline copy)",
         )
     return None
