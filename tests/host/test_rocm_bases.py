@@ -156,3 +156,12 @@ def test_the_docs_and_env_example_name_each_base_as_the_code_does(base: rocm_bas
         assert text in doc
     for key, value in base.env.items():
         assert f"# {key}={value}\n" in env_example
+
+
+def test_release_manifest_lists_the_targets_the_image_recorded() -> None:
+    from labhost.commands import release
+
+    run = FakeDocker({("docker", "run"): Completed(0, RECORDED_1102)})
+    labels = {rocm_bases.TARGETS_FILE_LABEL: "/opt/lab/rocm-tf-targets.json"}
+    assert release.recorded_rocm_targets(run, "img", labels) == ["gfx908", "gfx1030", "gfx1100", "gfx1102"]
+    assert run.calls[-1][-2:] == ["img", "/opt/lab/rocm-tf-targets.json"]

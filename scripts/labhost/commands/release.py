@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from labhost import avoid, compose, docker, imageref
+from labhost import avoid, compose, docker, imageref, rocm_bases
 from labhost.commands import Command
 
 FLAVOURS = tuple(compose.COMPOSE_FILES)
@@ -92,10 +92,17 @@ def last_json(text: str) -> dict:
     return {}
 
 
-def gpu_facts(flavour: str, labels: dict, build_info: dict) -> dict:
+def recorded_rocm_targets(run: docker.Runner, tag: str, labels: dict) -> list[str]:
+    """The GPU targets a ROCm image's build read from its TensorFlow's libraries."""
+    text = docker.image_file(run, tag, labels.get(rocm_bases.TARGETS_FILE_LABEL, rocm_bases.TARGETS_FILE))
+    found = rocm_bases.targets_from_file(text, tag) if text else None
+    return found.text.split() if found else []
+
+
+def gpu_facts(flavour: str, rocm_targets: list[str], build_info: dict) -> dict:
     """The GPU side the image really contains: ROCm's compiled targets, or CUDA/cuDNN."""
     if flavour == "rocm":
-        return {"rocm_tf_targets": (labels.get("io.courselab.rocm.tf-targets") or "").split()}
+        return {"rocm_tf_targets": rocm_targets}
     return {key: build_info.get(key) for key in ("cuda_version", "cudnn_version", "is_cuda_build")}
 
 
@@ -195,7 +202,11 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
         "base": {"reference": target.base, "id": base.id, "pinned": imageref.pinned_reference(target.base, base)},
         "python": itself["python"],
         "tensorflow": itself["tensorflow"],
-        "gpu": gpu_facts(target.flavour, dict(image.labels), itself["tensorflow"]["build_info"]),
+        "gpu": gpu_facts(
+            target.flavour,
+            recorded_rocm_targets(world.run, tag, dict(image.labels)) if target.flavour == "rocm" else [],
+            itself["tensorflow"]["build_info"],
+        ),
         "lock": {
             "file": target.lock_path,
             "resolved_at": lock.header.get("resolved-at"),
