@@ -52,8 +52,6 @@ WSL2 = "This is WSL2, where ROCm containers cannot reach the GPU"
 KFD_DRIVER_MISSING = "The amdgpu compute driver (/dev/kfd) is not available"
 DEVICES_NOT_PASSED = "The AMD GPU devices were not passed into the container"
 DEVICES_DENIED = "The container is not allowed to open the AMD GPU devices"
-OVERRIDE_EMPTY = "HSA_OVERRIDE_GFX_VERSION is set but empty"
-OVERRIDE_MALFORMED = "HSA_OVERRIDE_GFX_VERSION has the wrong form"
 OVERRIDE_OTHER_MAJOR = "HSA_OVERRIDE_GFX_VERSION names another GPU generation than this card"
 OVERRIDE_NOT_NEEDED = "HSA_OVERRIDE_GFX_VERSION is set for a card this image supports"
 GLUED_BUILD = "This image's TensorFlow has a broken GPU list"
@@ -73,8 +71,6 @@ HEADLINES = (
     KFD_DRIVER_MISSING,
     DEVICES_NOT_PASSED,
     DEVICES_DENIED,
-    OVERRIDE_EMPTY,
-    OVERRIDE_MALFORMED,
     OVERRIDE_OTHER_MAJOR,
     OVERRIDE_NOT_NEEDED,
     GLUED_BUILD,
@@ -268,30 +264,6 @@ def devices_denied(facts: Facts) -> Verdict | None:
 # --- HSA_OVERRIDE_GFX_VERSION -------------------------------------------------------------
 
 
-def override_empty(facts: Facts) -> Verdict | None:
-    """An empty override makes ROCm find no GPU at all (HSA_STATUS_ERROR_OUT_OF_RESOURCES)."""
-    value = override_setting(facts)
-    if not is_rocm(facts) or value is None or value.strip():
-        return None
-    return verdict(
-        "fail",
-        OVERRIDE_EMPTY,
-        f"delete the {OVERRIDE} line from .env (an empty value makes ROCm find no GPU at all), then start again",
-    )
-
-
-def override_malformed(facts: Facts) -> Verdict | None:
-    value = override_setting(facts)
-    if not is_rocm(facts) or not value or not value.strip() or gfx.from_override(value) is not None:
-        return None
-    return verdict(
-        "fail",
-        OVERRIDE_MALFORMED,
-        f"{OVERRIDE}={value!r} is not three numbers like 10.3.0: "
-        + advice_for(card_target(facts), supported_targets(facts), current=override_setting(facts)),
-    )
-
-
 def override_other_major(facts: Facts) -> Verdict | None:
     """Never across major versions: newer ROCm rejects it, and it has crashed the driver."""
     value = gfx.from_override(override_setting(facts) or "")
@@ -474,8 +446,6 @@ def hip_init_failed(facts: Facts) -> Verdict | None:
 RULES: list[Rule] = [
     kfd_missing,
     devices_denied,
-    override_empty,
-    override_malformed,
     override_other_major,
     override_not_needed,
     glued_build,
