@@ -36,8 +36,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-import keras
-import tensorflow as tf
+from labkit.local_env import load_env
+
+load_env()  # outside Docker: the lab's .env, as compose reads it, before TensorFlow starts
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 RESULTS_SCHEMA = "courselab.train-results/1"
 RESULTS_NAME = "results.json"

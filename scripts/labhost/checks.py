@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from labkit import envcheck
+from labkit.settings import effective
 
 from labhost import compose, rocm_bases
 from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
@@ -78,7 +79,7 @@ class Context:
 
     @property
     def port(self) -> str:
-        return self.values.get("LAB_PORT") or "8888"
+        return effective(self.values, "LAB_PORT") or ""
 
 
 def docker_cli(ctx: Context) -> CheckResult:
@@ -416,6 +417,11 @@ def env_file(ctx: Context) -> CheckResult:
             problems[0].problem.fix[:1].upper() + problems[0].problem.fix[1:] + ".",
         )
     values = ctx.values
+    renamed = envcheck.notices(values)
+    if renamed:
+        return CheckResult(
+            "env", WARN, f"{ctx.env_path} works, but " + "; ".join(renamed), "run `scripts/lab setup` to rename it"
+        )
     configured = values.get("LAB_FLAVOUR")
     if configured and configured != ctx.plan.flavour:
         return CheckResult(

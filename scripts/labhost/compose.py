@@ -50,6 +50,9 @@ def shown(argv: Sequence[str]) -> str:
 
 
 def lab_url(*, address: str, port: str, token: str) -> str:
-    # 0.0.0.0 is where it listens, not an address a browser can open.
-    host = "127.0.0.1" if address in ("", "0.0.0.0") else address  # noqa: S104
-    return f"http://{host}:{port}/lab?token={token}"
+    # 0.0.0.0 and :: are where it listens, not addresses a browser can open.
+    host = address.strip("[]")
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port or '8888'}/lab?token={token}"

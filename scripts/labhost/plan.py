@@ -169,23 +169,19 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         env["HIP_VISIBLE_DEVICES"] = None
     kfd = facts.device("/dev/kfd")
     render = facts.device(f"/dev/dri/renderD{gpu.render_minor}")
-    env.update(gpu_group_ids(kfd.gid if kfd else None, render.gid if render else None, facts))
+    env.update(gpu_group_ids(kfd.gid if kfd else None, render.gid if render else None))
     return Plan("rocm", reason, gpu, decision, visible, tuple(warnings), env)
 
 
-def gpu_group_ids(kfd_gid: int | None, render_gid: int | None, facts) -> dict[str, str]:
-    """The two numeric groups compose.rocm.yaml adds: together they must cover /dev/kfd and
-    the render node. On current hosts both belong to `render`, and compose refuses the same
-    group twice, so the second slot then takes the `video` group (AMD's docs add users to
-    both; older hosts give /dev/kfd to video)."""
-    ids: dict[str, str] = {}
+def gpu_group_ids(kfd_gid: int | None, render_gid: int | None) -> dict[str, str | None]:
+    """The numeric groups compose.rocm.yaml adds: the render node's, and /dev/kfd's only where
+    it differs (older hosts give /dev/kfd to video; current ones give both to render, and
+    compose refuses the same group twice). LAB_VIDEO_GID, the old name, is removed."""
+    ids: dict[str, str | None] = {"LAB_VIDEO_GID": None, "LAB_KFD_GID": None}
     if render_gid is not None:
         ids["LAB_RENDER_GID"] = str(render_gid)
-    video = facts.group("video")
     if kfd_gid is not None and kfd_gid != render_gid:
-        ids["LAB_VIDEO_GID"] = str(kfd_gid)
-    elif video is not None and video.gid != render_gid:
-        ids["LAB_VIDEO_GID"] = str(video.gid)
+        ids["LAB_KFD_GID"] = str(kfd_gid)
     return ids
 
 

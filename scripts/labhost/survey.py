@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.settings import effective
+
 from labhost import checks, compose, docker, facts, plan, rocm_bases
 from labhost.envfile import EnvFile
 from labhost.world import World, read_env
@@ -67,8 +69,10 @@ def survey(world: World, *, ask_docker: bool = True) -> Survey:
 
 def context(world: World, s: Survey) -> checks.Context:
     values = s.env.values() if s.env else {}
-    work = values.get("LAB_WORK_DIR") or "./work"
-    work_path = Path(work) if Path(work).is_absolute() else world.repo / work
+    work = effective(values, "LAB_WORK_DIR") or "./work"
+    # Compose expands ~ and reads a relative path from the project folder.
+    work_path = Path(work).expanduser()
+    work_path = work_path if work_path.is_absolute() else world.repo / work_path
     flavour = values.get("LAB_FLAVOUR") if values.get("LAB_FLAVOUR") in compose.COMPOSE_FILES else s.plan.flavour
     image_present = False
     if s.engine.usable:
@@ -79,8 +83,8 @@ def context(world: World, s: Survey) -> checks.Context:
             and all(docker.image_labels(world.run, image) is not None for image in images.stdout.split())
             and bool(images.stdout.split())
         )
-    port = values.get("LAB_PORT") or "8888"
-    address = values.get("LAB_BIND_ADDRESS") or "127.0.0.1"
+    port = effective(values, "LAB_PORT") or ""
+    address = effective(values, "LAB_BIND_ADDRESS") or ""
     return checks.Context(
         host=s.host,
         docker=s.engine,

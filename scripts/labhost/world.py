@@ -29,10 +29,12 @@ def interactive(argv: Sequence[str], cwd: Path) -> int:
 
 
 def port_free(address: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    host = address.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((address, port))
+            sock.bind((host, port))
         except OSError:
             return False
     return True

@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[lab] ERROR in .env: {problem.line()}", file=sys.stderr, flush=True)
         print("[lab] Nothing was started. Edit .env and start again.", file=sys.stderr, flush=True)
         return 2
+    for notice in envcheck.notices(os.environ):
+        say(f"NOTICE: {notice}.")
     env = envcheck.sanitize(os.environ)
     paths = CONTAINER_PATHS
     handler, _ = COMMANDS[args.command]

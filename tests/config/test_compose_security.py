@@ -8,7 +8,7 @@ import pytest
 
 SERVICES = ("lab", "train")
 STACKS = ("base", "rocm", "nvidia", "rocm-debug")
-ROCM_GIDS = "LAB_VIDEO_GID=44\nLAB_RENDER_GID=110\n"
+ROCM_GIDS = "LAB_KFD_GID=44\nLAB_RENDER_GID=110\n"
 # The debug overlay adds ptrace and unconfined seccomp on purpose, for debuggers only.
 HARDENED_STACKS = [name for name in STACKS if name != "rocm-debug"]
 

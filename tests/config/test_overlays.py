@@ -12,8 +12,8 @@ SERVICES = ("lab", "train")
 ALL_STACKS = ("base", "rocm", "nvidia", "rocm-debug")
 GPU_STACKS = ("rocm", "nvidia", "rocm-debug")
 ROCM_STACKS = ("rocm", "rocm-debug")
-# Distinct numbers, as a host's video and render groups are.
-ROCM_GIDS = "LAB_VIDEO_GID=44\nLAB_RENDER_GID=110\n"
+# The render group; /dev/kfd shares it on current hosts, so LAB_KFD_GID stays out.
+ROCM_GIDS = "LAB_RENDER_GID=110\n"
 COMPOSE_CRASH_SIGNS = ("Traceback", "panic:", "goroutine ")
 
 
@@ -165,12 +165,23 @@ def test_rocm_passes_only_kfd_and_dri(compose, stack):
         ], name
 
 
+@pytest.mark.parametrize(
+    ("dotenv", "groups"),
+    [
+        pytest.param("LAB_RENDER_GID=992\nLAB_KFD_GID=44\n", ["992", "44"], id="kfd-has-its-own-group"),
+        # Without LAB_KFD_GID the second slot is the lab's own group: no extra permission.
+        pytest.param("LAB_RENDER_GID=992\nLAB_GID=1001\n", ["992", "1001"], id="kfd-shares-the-render-group"),
+        pytest.param("LAB_RENDER_GID=992\n", ["992", "1000"], id="lab-gid-default"),
+        # The old name still works (compose's nested default).
+        pytest.param("LAB_RENDER_GID=992\nLAB_VIDEO_GID=44\n", ["992", "44"], id="old-name"),
+        pytest.param("LAB_RENDER_GID=992\nLAB_VIDEO_GID=44\nLAB_KFD_GID=45\n", ["992", "45"], id="new-name-wins"),
+    ],
+)
 @pytest.mark.parametrize("stack", ROCM_STACKS)
-def test_rocm_adds_gpu_groups_by_number(compose, stack):
-    rendered = compose.config(stack, dotenv="LAB_VIDEO_GID=44\nLAB_RENDER_GID=992\n")
+def test_rocm_adds_gpu_groups_by_number(compose, stack, dotenv, groups):
+    rendered = compose.config(stack, dotenv=dotenv)
     for name in SERVICES:
-        group_add = rendered.service(name)["group_add"]
-        assert group_add == ["44", "992"], name
+        assert rendered.service(name)["group_add"] == groups, name
 
 
 def test_rocm_has_no_debugger_privileges_by_default(compose):
@@ -243,19 +254,10 @@ def test_entrypoint_check_refuses_the_merged_empty_override(compose):
     assert "HSA_OVERRIDE_GFX_VERSION" not in problems_for("HSA_OVERRIDE_GFX_VERSION=10.3.0\n")
 
 
-@pytest.mark.parametrize(
-    ("missing", "hint"),
-    [
-        pytest.param("LAB_RENDER_GID", "stat -c %g /dev/dri/renderD128", id="render"),
-        pytest.param("LAB_VIDEO_GID", "getent group video", id="video"),
-    ],
-)
 @pytest.mark.parametrize("how", ["absent", "empty"])
-def test_missing_gpu_gid_stops_with_one_readable_line(compose, missing, hint, how):
-    lines = [line for line in ROCM_GIDS.splitlines() if not line.startswith(f"{missing}=")]
-    if how == "empty":
-        lines.append(f"{missing}=")
-    rendered = compose.config("rocm", dotenv="\n".join(lines) + "\n")
+def test_missing_render_gid_stops_with_one_readable_line(compose, how):
+    missing, hint = "LAB_RENDER_GID", "stat -c %g /dev/dri/renderD128"
+    rendered = compose.config("rocm", dotenv="LAB_KFD_GID=44\n" + (f"{missing}=\n" if how == "empty" else ""))
     assert rendered.returncode != 0
     message = rendered.stderr.strip()
     assert len(message.splitlines()) == 1, message
@@ -266,13 +268,17 @@ def test_missing_gpu_gid_stops_with_one_readable_line(compose, missing, hint, ho
         assert sign not in message
 
 
-def test_equal_video_and_render_gids_are_refused_by_compose(compose):
-    # A host whose /dev/kfd and render node share one group must not put that number in
-    # both variables: compose rejects duplicate group_add items. LAB_VIDEO_GID is the video
-    # group, which is never the render group.
-    rendered = compose.config("rocm", dotenv="LAB_VIDEO_GID=110\nLAB_RENDER_GID=110\n")
+@pytest.mark.parametrize("name", ["LAB_KFD_GID", "LAB_VIDEO_GID"])
+def test_equal_kfd_and_render_gids_are_refused_by_compose_and_by_the_lab(compose, name):
+    # A host whose /dev/kfd and render node share one group must leave LAB_KFD_GID out:
+    # compose rejects duplicate group_add items. The lab's check says so first, in one line.
+    from labkit import envcheck
+
+    dotenv = {name: "110", "LAB_RENDER_GID": "110"}
+    rendered = compose.config("rocm", dotenv="".join(f"{k}={v}\n" for k, v in dotenv.items()))
     assert rendered.returncode != 0
     assert "group_add items at 0 and 1 are equal" in rendered.stderr
+    assert [problem.key for problem in envcheck.validate(dotenv)] == [name]
 
 
 # --- NVIDIA -------------------------------------------------------------------------------

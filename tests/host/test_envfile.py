@@ -7,7 +7,7 @@ import stat
 
 import pytest
 from fakehost import REPO
-from labhost.envfile import SETUP_HEADER, EnvFile, parse_value, unified_diff, validate, write_atomic
+from labhost.envfile import SETUP_HEADER, EnvFile, format_assignment, unified_diff, validate, write_atomic
 
 STUDENT_FILE = """\
 # my notes: the lab for ML-101
@@ -60,8 +60,71 @@ def test_values_agree_with_python_dotenv() -> None:
     ],
     ids=["plain", "double-quoted", "single-quoted", "inline-comment", "empty", "hash-inside"],
 )
-def test_parse_value(raw: str, value: str) -> None:
-    assert parse_value(raw) == value
+def test_a_value_is_read_as_compose_reads_it(raw: str, value: str) -> None:
+    # The whole table of tricky lines against the real compose: tests/config/test_envsyntax_vs_compose.py.
+    assert EnvFile.parse(f"KEY={raw}\n").values() == {"KEY": value}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "", "two words", "it's", 'say "hi"', "pa$word", "a#b", "back\\slash", "tab\there", "l1\nl2", "bài tập"],
+)
+def test_set_writes_a_line_compose_reads_back_unchanged(value: str) -> None:
+    env = EnvFile.parse("# mine\n")
+
+    env.set("KEY", value)
+
+    assert EnvFile.parse(env.render()).values() == {"KEY": value}
+    assert format_assignment("KEY", value) in env.render()
+
+
+def test_crlf_line_ends_and_a_byte_order_mark_survive_an_edit() -> None:
+    text = "\ufeff# from Notepad\r\nLAB_PORT=8890\r\nLAB_UID=1000\r\n"
+    env = EnvFile.parse(text)
+
+    env.set("LAB_UID", "1001")
+    env.set("LAB_FLAVOUR", "cpu")
+
+    assert env.render().startswith("\ufeff# from Notepad\r\nLAB_PORT=8890\r\nLAB_UID=1001\r\n")
+    assert env.render().endswith("LAB_FLAVOUR=cpu\r\n")
+    assert env.values() == {"LAB_PORT": "8890", "LAB_UID": "1001", "LAB_FLAVOUR": "cpu"}
+
+
+def test_a_quoted_value_over_several_lines_is_replaced_whole() -> None:
+    env = EnvFile.parse('A=1\nNOTE="line one\nline two"\nB=2\n')
+
+    env.set("NOTE", "short")
+
+    assert env.render() == "A=1\nNOTE=short\nB=2\n"
+
+
+def test_unset_comments_out_every_line_of_a_multi_line_value() -> None:
+    env = EnvFile.parse('NOTE="line one\nline two"\nB=2\n')
+
+    env.unset("NOTE")
+
+    assert env.render() == '# NOTE="line one\n# line two"\nB=2\n'
+    assert env.values() == {"B": "2"}
+
+
+def test_a_line_compose_cannot_read_is_one_problem_with_its_line() -> None:
+    env = EnvFile.parse('LAB_PORT=8890\nJUPYTER_TOKEN="unclosed-token-1234567\nLAB_UID=abc\n')
+
+    (problem,) = validate(env)
+
+    assert problem.line == 2
+    assert problem.text(".env").startswith(".env line 2: compose cannot read this line: unterminated quoted value")
+
+
+def test_a_file_that_is_not_utf8_round_trips_byte_for_byte(tmp_path) -> None:
+    path = tmp_path / ".env"
+    path.write_bytes(b"# caf\xe9 (latin-1)\nLAB_PORT=8890\n")
+    env = EnvFile.read(path)
+
+    env.set("LAB_UID", "1001")
+    write_atomic(path, env.render(), backup=False)
+
+    assert path.read_bytes() == b"# caf\xe9 (latin-1)\nLAB_PORT=8890\n\n" + SETUP_HEADER.encode() + b"\nLAB_UID=1001\n"
 
 
 def test_set_keeps_comments_unknown_keys_and_order() -> None:

@@ -19,23 +19,23 @@ class Expect:
     override: str | None = None
     visible: str | None = None
     render_gid: str | None = None
-    video_gid: str | None = None
+    kfd_gid: str | None = None
     warning: str | None = None
 
 
-# /dev/kfd and the render node share the render group on current hosts, and compose refuses
-# the same group twice, so the video group fills the second slot (see plan.gpu_group_ids).
+# /dev/kfd and the render node share the render group on these hosts, so LAB_KFD_GID stays
+# out (see plan.gpu_group_ids; test_kfd_gets_its_own_slot_only_when_its_group_differs).
 CASES = [
-    Expect("rx6700xt", "rocm", "gfx1031", "10.3.0", None, "110", "44"),
-    Expect("rx6600", "rocm", "gfx1032", "10.3.0", None, "105", "39"),
-    Expect("rx7900xtx", "rocm", "gfx1100", None, None, "989", "985"),
+    Expect("rx6700xt", "rocm", "gfx1031", "10.3.0", None, "110"),
+    Expect("rx6600", "rocm", "gfx1032", "10.3.0", None, "105"),
+    Expect("rx7900xtx", "rocm", "gfx1100", None, None, "989"),
     # r2.18 has gfx1102 kernels (ROCm/tensorflow-upstream PR #2836): no override for an RX 7600.
-    Expect("rx7600", "rocm", "gfx1102", None, None, "110", "44"),
-    Expect("780m-igpu", "rocm", "gfx1103", "11.0.0", None, "110", "44", warning="page-fault"),
+    Expect("rx7600", "rocm", "gfx1102", None, None, "110"),
+    Expect("780m-igpu", "rocm", "gfx1103", "11.0.0", None, "110", warning="page-fault"),
     Expect("ryzen5000-apu", "cpu", "gfx90c"),
-    Expect("rx9070xt", "rocm", "gfx1201", None, None, "989", "985"),
+    Expect("rx9070xt", "rocm", "gfx1201", None, None, "989"),
     Expect("rx580", "cpu", "gfx803"),
-    Expect("igpu-plus-rx6700xt", "rocm", "gfx1031", "10.3.0", "1", "110", "44"),
+    Expect("igpu-plus-rx6700xt", "rocm", "gfx1031", "10.3.0", "1", "110"),
     Expect("nvidia-toolkit", "nvidia"),
     Expect("nvidia-no-toolkit", "nvidia"),
     Expect("no-gpu", "cpu"),
@@ -81,8 +81,34 @@ def test_fixture_gets_the_right_env_file(case: Expect) -> None:
     assert values.get("HSA_OVERRIDE_GFX_VERSION") == case.override
     assert values.get("ROCR_VISIBLE_DEVICES") == case.visible
     assert values.get("LAB_RENDER_GID") == case.render_gid
-    assert values.get("LAB_VIDEO_GID") == case.video_gid
+    assert values.get("LAB_KFD_GID") == case.kfd_gid
+    assert "LAB_VIDEO_GID" not in values
     assert "HIP_VISIBLE_DEVICES" not in values
+
+
+@pytest.mark.parametrize(
+    ("kfd", "render", "expected"),
+    [
+        pytest.param(110, 110, {"LAB_RENDER_GID": "110", "LAB_KFD_GID": None}, id="shared-render-group"),
+        pytest.param(44, 110, {"LAB_RENDER_GID": "110", "LAB_KFD_GID": "44"}, id="kfd-owned-by-video"),
+        pytest.param(None, 110, {"LAB_RENDER_GID": "110", "LAB_KFD_GID": None}, id="no-kfd"),
+    ],
+)
+def test_kfd_gets_its_own_slot_only_when_its_group_differs(kfd, render, expected) -> None:
+    ids = plan.gpu_group_ids(kfd, render)
+
+    assert {key: ids[key] for key in expected} == expected
+    assert ids["LAB_VIDEO_GID"] is None  # the old name is always moved aside
+
+
+def test_setup_moves_an_old_lab_video_gid_aside() -> None:
+    p = plan.make_plan(host("rx6700xt"), R2_18_TARGETS)
+    mine = "# my lab\nLAB_VIDEO_GID=44\nLAB_RENDER_GID=110\n"
+
+    update = envsetup.update_env(mine, "", p, student(FIXTURES / "rx6700xt"), token=lambda: "t" * 32)
+
+    assert "# LAB_VIDEO_GID=44" in update.after
+    assert "LAB_VIDEO_GID" not in EnvFile.parse(update.after).values()
 
 
 def test_discrete_gpu_is_chosen_over_the_integrated_one() -> None:

@@ -25,7 +25,7 @@ def fake_device(path):
     return path
 
 
-@pytest.fixture(params=[str(RENDER_GID)])
+@pytest.fixture(params=[{"LAB_RENDER_GID": str(RENDER_GID)}])
 def rocm_stack(request, rocm_lab_image, tmp_path_factory, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("creating device nodes needs root")
@@ -39,12 +39,8 @@ def rocm_stack(request, rocm_lab_image, tmp_path_factory, tmp_path):
         "  lab:\n"
         f"    devices: !override ['{kfd}:/dev/kfd', '{render}:/dev/dri/renderD128']\n"
     )
-    settings = {
-        "LAB_ROCM_IMAGE": ROCM_LAB_IMAGE,
-        "LAB_ROCM_BASE_IMAGE": standins.ROCM_IMAGE,
-        "LAB_VIDEO_GID": "44",
-        "LAB_RENDER_GID": request.param,
-    }
+    # Both nodes belong to the render group, as on current hosts: LAB_KFD_GID stays out.
+    settings = {"LAB_ROCM_IMAGE": ROCM_LAB_IMAGE, "LAB_ROCM_BASE_IMAGE": standins.ROCM_IMAGE, **request.param}
     files = ["compose.yaml", "compose.rocm.yaml", str(overlay)]
     stack = Stack(make_workdir(tmp_path_factory), files=files, settings=settings)
     try:
@@ -72,7 +68,7 @@ def test_rocm_gate_exits_non_zero_and_sees_the_device_files(rocm_stack):
     assert data["verdict"]["status"] == "fail"
 
 
-@pytest.mark.parametrize("rocm_stack", ["111"], indirect=True, ids=["render-gid-wrong"])
+@pytest.mark.parametrize("rocm_stack", [{"LAB_RENDER_GID": "111"}], indirect=True, ids=["render-gid-wrong"])
 def test_wrong_render_gid_is_diagnosed_as_a_permission_problem(rocm_stack):
     result = rocm_stack.compose("run", "--rm", "--no-deps", "lab", "check", check=False)
     assert result.returncode == 3
@@ -80,9 +76,22 @@ def test_wrong_render_gid_is_diagnosed_as_a_permission_problem(rocm_stack):
     assert "LAB_RENDER_GID" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "rocm_stack", [{"LAB_RENDER_GID": "111", "LAB_VIDEO_GID": str(RENDER_GID)}], indirect=True, ids=["old-name"]
+)
+def test_the_old_name_lab_video_gid_still_opens_dev_kfd_with_a_notice(rocm_stack):
+    # compose.rocm.yaml reads it through the nested default of LAB_KFD_GID: here it is the
+    # only group that opens /dev/kfd (the render group number is wrong on purpose).
+    result = rocm_stack.compose("run", "--rm", "--no-deps", "lab", "check", "--json", check=False)
+    data = json.loads(result.stdout[result.stdout.index("{") :])
+    assert data["devices"]["/dev/kfd"] == "ok"
+    assert data["devices"]["/dev/dri/renderD128"] == "denied"
+    assert "NOTICE: LAB_VIDEO_GID is the old name of LAB_KFD_GID: rename it in .env" in result.stdout
+
+
 def test_rocm_overlay_on_a_host_without_the_amdgpu_driver_fails_at_start(rocm_lab_image, tmp_path_factory):
     # The real overlay on this machine, which has no /dev/kfd: Docker itself refuses.
-    settings = {"LAB_ROCM_IMAGE": ROCM_LAB_IMAGE, "LAB_VIDEO_GID": "44", "LAB_RENDER_GID": "110"}
+    settings = {"LAB_ROCM_IMAGE": ROCM_LAB_IMAGE, "LAB_RENDER_GID": "110"}
     stack = Stack(make_workdir(tmp_path_factory), files=["compose.yaml", "compose.rocm.yaml"], settings=settings)
     try:
         result = stack.compose("up", "-d", "lab", check=False)

@@ -189,12 +189,12 @@ CASES = {
         rocm(devices={"/dev/dri/renderD128": "ok"}), "fail", R.KFD_DRIVER_MISSING, ("amdgpu", "/dev/kfd")),
     "no-amd-devices-overlay-not-used": Case(
         rocm(devices={}), "fail", R.DEVICES_NOT_PASSED, ("compose.rocm.yaml",)),
-    "kfd-permission-denied-names-video-gid": Case(
+    "kfd-permission-denied-names-kfd-gid": Case(
         rocm(log("hip-init-invalid-device.log"), devices={"/dev/kfd": "denied", "/dev/dri/renderD128": "ok"}),
-        "fail", R.DEVICES_DENIED, ("LAB_VIDEO_GID", "stat -c %g /dev/kfd"), ("LAB_RENDER_GID",)),
+        "fail", R.DEVICES_DENIED, ("LAB_KFD_GID", "stat -c %g /dev/kfd"), ("LAB_RENDER_GID",)),
     "render-node-permission-denied-names-render-gid": Case(
         rocm(devices={"/dev/kfd": "ok", "/dev/dri/renderD128": "denied"}),
-        "fail", R.DEVICES_DENIED, ("LAB_RENDER_GID", "stat -c %g /dev/dri/renderD128"), ("LAB_VIDEO_GID",)),
+        "fail", R.DEVICES_DENIED, ("LAB_RENDER_GID", "stat -c %g /dev/dri/renderD128"), ("LAB_KFD_GID",)),
     # --- ROCm: runtime errors --------------------------------------------------------------
     "hsa-out-of-resources-without-override": Case(
         rocm(log("hsa-out-of-resources.log")), "fail", R.OUT_OF_RESOURCES, ("rocminfo",)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from labkit import envcheck
 
@@ -18,7 +20,7 @@ GOOD = {
     "TF_FORCE_GPU_ALLOW_GROWTH": "true",
     "HSA_OVERRIDE_GFX_VERSION": "10.3.0",
     "LAB_RENDER_GID": "110",
-    "LAB_VIDEO_GID": "44",
+    "LAB_KFD_GID": "44",
     "ROCR_VISIBLE_DEVICES": "0",
     "LAB_MEMORY_LIMIT": "8g",
     "LAB_CPUS": "1.5",
@@ -55,8 +57,8 @@ BAD = [
     ("timeout-zero", "LAB_GATE_TIMEOUT", "0", "above 0"),
     ("image-uppercase", "LAB_IMAGE", "CourseLab/Lab:1", "not a valid image reference"),
     ("image-space", "LAB_IMAGE", "courselab/lab: 1", "not a valid image reference"),
-    ("bind-hostname", "LAB_BIND_ADDRESS", "localhost", "not an IPv4 address"),
-    ("bind-out-of-range", "LAB_BIND_ADDRESS", "300.0.0.1", "not an IPv4 address"),
+    ("bind-hostname", "LAB_BIND_ADDRESS", "localhost", "not an IP address"),
+    ("bind-out-of-range", "LAB_BIND_ADDRESS", "300.0.0.1", "not an IP address"),
     ("memory-unit-word", "LAB_MEMORY_LIMIT", "8 gigabytes", "not a size like 8g"),
     ("cpus-word", "LAB_CPUS", "four", "not a number of CPUs"),
     ("pids-too-few", "LAB_PIDS_LIMIT", "10", "at least 64 processes"),
@@ -92,7 +94,53 @@ def test_sanitize_drops_every_empty_value():
     assert envcheck.sanitize(env) == {"PATH": "/bin"}
 
 
-def test_equal_video_and_render_groups_are_refused_like_compose_does():
-    problems = envcheck.validate({"LAB_VIDEO_GID": "110", "LAB_RENDER_GID": "110"})
-    assert [p.key for p in problems] == ["LAB_VIDEO_GID"]
+@pytest.mark.parametrize("name", ["LAB_KFD_GID", "LAB_VIDEO_GID"])
+def test_a_kfd_group_equal_to_the_render_group_is_refused_like_compose_does(name):
+    problems = envcheck.validate({name: "110", "LAB_RENDER_GID": "110"})
+    assert [p.key for p in problems] == [name]
     assert "same group twice" in problems[0].message
+    assert f"delete the {name} line" in problems[0].fix
+
+
+def test_without_a_kfd_group_the_lab_gid_fills_the_slot_and_must_differ_too():
+    problems = envcheck.validate({"LAB_GID": "110", "LAB_RENDER_GID": "110"})
+    assert [p.key for p in problems] == ["LAB_RENDER_GID"]
+
+
+def test_the_old_name_of_lab_kfd_gid_still_works_with_a_notice():
+    values = {"LAB_VIDEO_GID": "44", "LAB_RENDER_GID": "110"}
+    assert envcheck.validate(values) == []
+    assert envcheck.notices(values) == [
+        "LAB_VIDEO_GID is the old name of LAB_KFD_GID: rename it in .env (the old name still works)"
+    ]
+
+
+def test_the_old_name_is_checked_like_the_new_one():
+    (problem,) = envcheck.validate({"LAB_VIDEO_GID": "video", "LAB_RENDER_GID": "110"})
+    assert problem.key == "LAB_VIDEO_GID"
+    assert "stat -c %g /dev/kfd" in problem.fix
+
+
+def test_with_both_names_the_new_one_wins_and_the_notice_says_so():
+    assert envcheck.notices({"LAB_VIDEO_GID": "44", "LAB_KFD_GID": "45"}) == [
+        "LAB_VIDEO_GID is ignored: LAB_KFD_GID is set too (delete the LAB_VIDEO_GID line from .env)"
+    ]
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+DOCUMENTED = {
+    "empty-override": {"HSA_OVERRIDE_GFX_VERSION": ""},
+    "override-form": {"HSA_OVERRIDE_GFX_VERSION": "10.3"},
+    "kfd-equals-render": {"LAB_KFD_GID": "110", "LAB_RENDER_GID": "110"},
+}
+
+
+@pytest.mark.parametrize("values", list(DOCUMENTED.values()), ids=list(DOCUMENTED))
+def test_troubleshooting_heading_is_the_exact_message_students_see(values):
+    (problem,) = envcheck.validate(values)
+    assert f"\n## {problem.key}: {problem.message}\n" in DOC.read_text()
+
+
+def test_troubleshooting_heading_for_the_renamed_variable_is_the_exact_notice():
+    (notice,) = envcheck.notices({"LAB_VIDEO_GID": "44"})
+    assert f"\n## NOTICE: {notice}\n" in DOC.read_text()

@@ -43,6 +43,8 @@ def script_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "MPLBACKEND": "Agg",
             "TF_NUM_INTRAOP_THREADS": "1",
             "TF_NUM_INTEROP_THREADS": "1",
+            # labkit (train.py loads .env with it), as the image's PYTHONPATH has it.
+            "PYTHONPATH": str(REPO / "scripts"),
         }
     )
     env.update(extra)

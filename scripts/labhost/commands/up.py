@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from labkit.envcheck import notices
+from labkit.settings import effective
+
 from labhost import checks, compose
 from labhost.commands import Command
 from labhost.commands.memory_note import say_memory_kills
@@ -15,7 +18,14 @@ from labhost.world import World, read_env
 # What must hold before `up` starts anything (the doctor runs the same checks): Docker usable,
 # room for the image (a build that fills the disk dies half-way with a cryptic error), the
 # port free.
-START_CHECKS = (checks.docker_cli, checks.docker_engine, checks.compose_v2, checks.disk, checks.port)
+START_CHECKS = (
+    checks.docker_cli,
+    checks.docker_engine,
+    checks.compose_v2,
+    checks.disk,
+    checks.port,
+    checks.work_dir,
+)
 
 
 def refuse_bad_env(world: World) -> bool:
@@ -25,7 +35,10 @@ def refuse_bad_env(world: World) -> bool:
         print(problem.text(".env"), file=world.err)
     if problems:
         print("Nothing was started. Fix the line above, or run `scripts/lab setup`.", file=world.err)
-    return bool(problems)
+        return True
+    for notice in notices(env.values()) if env else []:
+        print(f"Note: {notice}.", file=world.err)
+    return False
 
 
 def refuse_to_start(world: World) -> bool:
@@ -61,8 +74,8 @@ def run(args: argparse.Namespace, world: World) -> int:
         done = world.run(read)
         token = done.stdout.strip() if done.returncode == 0 else ""
     url = compose.lab_url(
-        address=values.get("LAB_BIND_ADDRESS", "127.0.0.1"),
-        port=values.get("LAB_PORT") or "8888",
+        address=effective(values, "LAB_BIND_ADDRESS") or "",
+        port=effective(values, "LAB_PORT") or "",
         token=token or "TOKEN",
     )
     world.say(f"\nThe lab is running. Open:\n  {url}")

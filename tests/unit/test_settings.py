@@ -1,0 +1,88 @@
+"""The settings table and what is generated from it: .env.example, docs/settings.md and the
+compose files' variable lists must be exactly what the table says (regenerate, never edit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from labkit import settings
+from labkit.settings import SETTINGS, Reader
+
+REPO = Path(__file__).resolve().parents[2]
+REGENERATE = "regenerate it: PYTHONPATH=scripts python3 -m labkit.settings {} > {}"
+
+
+def test_env_example_is_generated_from_the_table() -> None:
+    assert (REPO / ".env.example").read_text() == settings.env_example(), REGENERATE.format(
+        "env-example", ".env.example"
+    )
+
+
+def test_settings_doc_is_generated_from_the_table() -> None:
+    assert (REPO / "docs" / "settings.md").read_text() == settings.markdown(), REGENERATE.format(
+        "markdown", "docs/settings.md"
+    )
+
+
+@pytest.mark.parametrize("name", ["compose.yaml", "compose.rocm.yaml", "compose.nvidia.yaml"])
+def test_compose_header_lists_the_variables_the_table_gives_that_file(name: str) -> None:
+    lines = (REPO / name).read_text().splitlines()
+    start = lines.index(settings.COMPOSE_HEADER_TITLE)
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("#   "):
+        end += 1
+
+    assert lines[start:end] == settings.compose_header(name)
+
+
+def test_names_are_unique_and_old_names_are_not_current_names() -> None:
+    names = [s.name for s in SETTINGS]
+    old = [name for s in SETTINGS for name in s.old_names]
+
+    assert len(set(names)) == len(names)
+    assert not set(old) & set(names)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
+def test_each_row_is_complete(setting: settings.Setting) -> None:
+    assert setting.doc and "\n" not in setting.doc and len(setting.doc) <= 70
+    assert setting.flavours and setting.flavours <= settings.ALL
+    assert setting.readers
+    # What .env.example shows must pass the row's own check.
+    shown = setting.example if setting.example is not None else setting.default
+    if shown and "${" not in shown:
+        assert setting.check(setting.name, shown) is None
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [s for s in SETTINGS if s.default and "${" not in s.default],
+    ids=lambda s: s.name,
+)
+def test_the_default_passes_the_check(setting: settings.Setting) -> None:
+    assert setting.check(setting.name, setting.default) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "name", "expected"),
+    [
+        pytest.param({}, "LAB_PORT", "8888", id="default"),
+        pytest.param({"LAB_PORT": ""}, "LAB_PORT", "8888", id="empty-means-default"),
+        pytest.param({"LAB_PORT": "8890"}, "LAB_PORT", "8890", id="set"),
+        pytest.param({}, "LAB_KFD_GID", "1000", id="kfd-falls-back-to-the-lab-gid-default"),
+        pytest.param({"LAB_GID": "1001"}, "LAB_KFD_GID", "1001", id="kfd-falls-back-to-lab-gid"),
+        pytest.param({"LAB_VIDEO_GID": "44", "LAB_GID": "1001"}, "LAB_KFD_GID", "44", id="old-name"),
+        pytest.param({"LAB_VIDEO_GID": "44", "LAB_KFD_GID": "45"}, "LAB_KFD_GID", "45", id="new-name-wins"),
+        pytest.param({}, "HSA_OVERRIDE_GFX_VERSION", None, id="unset-stays-unset"),
+    ],
+)
+def test_effective_is_the_value_compose_uses(values, name, expected) -> None:
+    assert settings.effective(values, name) == expected
+
+
+def test_internal_settings_are_not_in_the_env_example() -> None:
+    internal = [s.name for s in SETTINGS if Reader.INTERNAL in s.readers]
+
+    assert internal == ["LAB_HOST_PORT"]
+    assert "LAB_HOST_PORT" not in settings.env_example()
