@@ -38,6 +38,7 @@ EXPORT = re.compile(r"export\s+")
 ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", '"': '"', "\\": "\\"}
 OCTAL = re.compile(r"0([0-7]{0,3})")
 
+
 class EnvSyntaxError(ValueError):
     """Compose refuses the file: it says `failed to read .env: line N: ...` and starts nothing."""
 

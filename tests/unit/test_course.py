@@ -40,5 +40,3 @@ def test_sync_round_trip_keeps_edits_and_delivers_updates(tmp_path):
     assert (work / "b.txt").read_text() == "v2"
     assert Action("keep", "a.txt") in actions
     assert Action("update", "b.txt") in actions
-
-

@@ -66,6 +66,9 @@ AMD_DEVICES = {"/dev/kfd": "ok", "/dev/dri/renderD128": "ok"}
 NVIDIA_DEVICES = {"/dev/nvidia0": "ok", "/dev/nvidiactl": "ok", "/dev/nvidia-uvm": "ok"}
 
 
+# fmt: off
+# The helpers and the case table read as a table, a case per few lines; `ruff format` would
+# give every argument a line of its own.
 def rocm(log_text: str = "", *, env: dict | None = None, devices: dict | None = None,
          gpus: tuple = (), kfd: tuple[str, ...] = (), exit_code: int | None = 0) -> Facts:
     return Facts(
@@ -261,6 +264,7 @@ CASES = {
     "rocm-lab-silent-no-gpu": Case(
         rocm(), "fail", "TensorFlow sees no GPU", ("doctor",)),
 }
+# fmt: on
 
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in CASES.items()])
