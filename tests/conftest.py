@@ -4,6 +4,7 @@ Tiers (folder -> marker): unit, host, workload (pure Python), config (`docker co
 config`), image (real Dockerfiles on stand-in bases), stack (the real compose stack),
 browser (headless Chromium). Without Docker those tiers are skipped with the reason
 printed (config needs only the compose CLI); with CI=true that is a failure, never a skip.
+With CI=true every other skip fails too, except the hardware-only tests in tests/ci_policy.py.
 """
 
 from __future__ import annotations
@@ -80,6 +81,22 @@ def pytest_collection_modifyitems(config, items):
             problems[check] = check()
         if problems[check] and not in_ci():
             item.add_marker(pytest.mark.skip(reason=f"{tier} tier: {problems[check]}"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """CI=true: a skip (importorskip, skipif, a fixture's skip) fails unless hardware-only."""
+    import ci_policy
+
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    failure = ci_policy.skip_is_a_failure(item.nodeid, reason.removeprefix("Skipped: "), ci=in_ci())
+    if failure:
+        report.outcome = "failed"
+        report.longrepr = failure
 
 
 def require(problem: str | None, what: str) -> None:
