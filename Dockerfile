@@ -59,6 +59,10 @@ WORKDIR /home/lab/work
 # Any non-root UID works; compose sets the student's own with `user:`.
 USER 1000:1000
 EXPOSE 8888
+# Healthy once the GPU check passed and JupyterLab answers (labkit/health.py), for compose,
+# `docker run` and hubs alike; -S skips site-packages, so a probe costs milliseconds.
+HEALTHCHECK --interval=10s --timeout=20s --start-period=300s --retries=3 \
+    CMD ["python", "-S", "-m", "labkit", "health", "--wait", "15"]
 ENTRYPOINT ["python", "-m", "labkit"]
 CMD ["lab"]
 # ==== end of the common lab recipe ====

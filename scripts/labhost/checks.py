@@ -408,7 +408,7 @@ def env_file(ctx: Context) -> CheckResult:
             f"no {ctx.env_path}: the defaults apply (CPU lab, generated token)",
             "run `scripts/lab setup` to write one for this computer",
         )
-    problems = validate(ctx.env)
+    problems = validate(ctx.env, flavour=ctx.flavour)
     if problems:
         return CheckResult(
             "env",

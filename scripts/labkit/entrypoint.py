@@ -5,6 +5,7 @@ GPU gate, then build the command for what was asked, print it, and exec it.
     python -m labkit train [ARGS]   the course's training script, once
     python -m labkit check [--json] the GPU gate only; exit 0 when the lab would start
     python -m labkit shell          a shell in the lab's environment
+    python -m labkit health         exit 0 when the lab is up (the image's HEALTHCHECK)
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, shadow
+from labkit import course, envcheck, gate, health, launch, shadow
 from labkit.diagnose import GateStatus, gate_policy
+from labkit.runstate import RunState
 
 CONTAINER_PORT = 8888
+RUN_STATE = RunState()
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
         f"--ServerApp.custom_display_url=http://127.0.0.1:{host_port}",
         # Saves replace the file in one step: a killed container never truncates a notebook.
         "--ServerApp.contents_manager_class=labkit.contents.ReplacingFileManager",
+        # No login before the GPU check has passed (JupyterLab starts while it runs).
+        "--ServerApp.identity_provider_class=labkit.identity.GateIdentityProvider",
     ]
 
 
@@ -144,18 +149,20 @@ def cmd_check(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> in
 
 def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     prepare_work(paths)
-    stop, _ = run_gate(env)
-    if stop is not None:
-        return stop
     token = resolve_token(env, paths.state)
     host_port = env.get("LAB_HOST_PORT", str(CONTAINER_PORT))
-    env = {**env, "JUPYTER_TOKEN": token}
-    say("JupyterLab is starting. When it says it is running, open:")
-    say("")
-    say(f"    {lab_url(host_port=host_port, token=token)}")
-    say("")
-    exec_command(lab_command(python=sys.executable, paths=paths, host_port=host_port), env)
-    return 0  # not reached
+    command = lab_command(python=sys.executable, paths=paths, host_port=host_port)
+    say(f"Starting JupyterLab beside the GPU check; it lets you in once the check has passed: {shlex.join(command)}")
+
+    def ready() -> None:
+        say("The lab is ready. Open:")
+        say("")
+        say(f"    {lab_url(host_port=host_port, token=token)}")
+        say("")
+
+    return launch.lab_with_gate(
+        command, {**env, "JUPYTER_TOKEN": token}, gate=lambda: run_gate(env)[0], ready=ready, state=RUN_STATE
+    )
 
 
 def cmd_train(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
@@ -194,6 +201,9 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "train": (cmd_train, "run the course's training script once"),
     "check": (cmd_check, "run the GPU check only"),
     "shell": (cmd_shell, "open a shell in the lab's environment"),
+    # `python -m labkit health` goes straight to labkit.health (see __main__.py); this entry
+    # lists it in --help and serves main(["health", ...]).
+    "health": (lambda args, env, paths: health.main(args.train_args), "exit 0 when the lab is up (HEALTHCHECK)"),
 }
 
 
@@ -207,7 +217,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # train passes everything after it to train.py (argparse.REMAINDER cannot take
     # arguments that start with '--', so unknown arguments are collected instead).
     args, extra = parser.parse_known_args(argv or ["lab"])
-    if extra and args.command != "train":
+    if extra and args.command not in ("train", "health"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.train_args = extra
     return args
@@ -225,5 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"NOTICE: {notice}.")
     env = envcheck.sanitize(os.environ)
     paths = CONTAINER_PATHS
+    if args.command != "health":
+        RUN_STATE.start(args.command)
     handler, _ = COMMANDS[args.command]
     return handler(args, env, paths)

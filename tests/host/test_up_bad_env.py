@@ -110,3 +110,16 @@ def test_a_missing_work_folder_stops_up_with_the_fix(tmp_path) -> None:
         "Fix: run `mkdir -p ./my-notebooks`. Nothing was started."
     ]
     assert world.ran == []
+
+
+def test_a_setting_the_stack_requires_is_asked_for_before_compose_would(tmp_path) -> None:
+    world = make_world(tmp_path, "no-gpu", env="LAB_FLAVOUR=rocm\n")
+
+    assert cli.main(["up"], world) == 1
+
+    assert err(world).splitlines() == [
+        ".env: LAB_RENDER_GID: is not set, and the rocm stack needs it. "
+        "Fix: set it to the number from `stat -c %g /dev/dri/renderD128`, or run `scripts/lab setup`.",
+        NOTHING_STARTED,
+    ]
+    assert world.ran == []

@@ -14,13 +14,16 @@ from dockerlab import ROCM_LAB_IMAGE, Stack, make_workdir, standins
 RENDER_GID = 110  # the host's render group, as on many Ubuntu machines
 
 
-def fake_device(path):
+VIDEO_GID = 44  # older hosts give /dev/kfd to the video group
+
+
+def fake_device(path, group: int = RENDER_GID):
     """A character device node where /dev/kfd or a render node would be. It is /dev/null's
     device (1:3): the container sees the paths the ROCm overlay passes, with no driver.
     Owned root:render, mode 0660, like the real nodes: Docker copies owner and mode into the
     container, so only the numeric group_add lets the non-root lab user open them."""
     os.mknod(path, stat.S_IFCHR | 0o660, os.makedev(1, 3))
-    os.chown(path, 0, RENDER_GID)
+    os.chown(path, 0, group)
     os.chmod(path, 0o660)
     return path
 
@@ -29,18 +32,17 @@ def fake_device(path):
 def rocm_stack(request, rocm_lab_image, tmp_path_factory, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("creating device nodes needs root")
-    kfd = fake_device(tmp_path / "kfd")
+    settings = dict(request.param)
+    kfd = fake_device(tmp_path / "kfd", group=int(settings.pop("kfd_group", RENDER_GID)))
     render = fake_device(tmp_path / "renderD128")
     # Test-only overlay: the real compose.rocm.yaml passes the host's /dev/kfd and /dev/dri,
     # which do not exist here; swap in the fake nodes at the same container paths.
     overlay = tmp_path / "fake-gpu.yaml"
     overlay.write_text(
-        "services:\n"
-        "  lab:\n"
-        f"    devices: !override ['{kfd}:/dev/kfd', '{render}:/dev/dri/renderD128']\n"
+        f"services:\n  lab:\n    devices: !override ['{kfd}:/dev/kfd', '{render}:/dev/dri/renderD128']\n"
     )
-    # Both nodes belong to the render group, as on current hosts: LAB_KFD_GID stays out.
-    settings = {"LAB_ROCM_IMAGE": ROCM_LAB_IMAGE, "LAB_ROCM_BASE_IMAGE": standins.ROCM_IMAGE, **request.param}
+    # By default both nodes belong to the render group, as on current hosts: no LAB_KFD_GID.
+    settings = {"LAB_ROCM_IMAGE": ROCM_LAB_IMAGE, "LAB_ROCM_BASE_IMAGE": standins.ROCM_IMAGE, **settings}
     files = ["compose.yaml", "compose.rocm.yaml", str(overlay)]
     stack = Stack(make_workdir(tmp_path_factory), files=files, settings=settings)
     try:
@@ -56,7 +58,8 @@ def test_rocm_overlay_without_a_working_gpu_refuses_to_start_the_lab(rocm_stack)
     assert "Checking TensorFlow and the GPU (rocm lab" in logs
     assert "ERROR: TensorFlow sees no GPU." in logs
     assert "More: docs/troubleshooting.md#tensorflow-sees-no-gpu" in logs
-    assert "JupyterLab is starting" not in logs
+    assert "The lab is ready" not in logs
+    assert "/lab?token=" not in logs
 
 
 def test_rocm_gate_exits_non_zero_and_sees_the_device_files(rocm_stack):
@@ -76,17 +79,32 @@ def test_wrong_render_gid_is_diagnosed_as_a_permission_problem(rocm_stack):
     assert "LAB_RENDER_GID" in result.stdout
 
 
+OLDER_HOST = {"kfd_group": VIDEO_GID, "LAB_RENDER_GID": str(RENDER_GID)}
+
+
 @pytest.mark.parametrize(
-    "rocm_stack", [{"LAB_RENDER_GID": "111", "LAB_VIDEO_GID": str(RENDER_GID)}], indirect=True, ids=["old-name"]
+    ("rocm_stack", "notice"),
+    [
+        pytest.param({**OLDER_HOST, "LAB_KFD_GID": str(VIDEO_GID)}, False, id="LAB_KFD_GID"),
+        pytest.param({**OLDER_HOST, "LAB_VIDEO_GID": str(VIDEO_GID)}, True, id="old-name-LAB_VIDEO_GID"),
+    ],
+    indirect=["rocm_stack"],
 )
-def test_the_old_name_lab_video_gid_still_opens_dev_kfd_with_a_notice(rocm_stack):
-    # compose.rocm.yaml reads it through the nested default of LAB_KFD_GID: here it is the
-    # only group that opens /dev/kfd (the render group number is wrong on purpose).
+def test_a_kfd_group_of_its_own_opens_dev_kfd_by_either_name(rocm_stack, notice):
+    # compose.rocm.yaml reads the old name through the nested default of LAB_KFD_GID.
     result = rocm_stack.compose("run", "--rm", "--no-deps", "lab", "check", "--json", check=False)
     data = json.loads(result.stdout[result.stdout.index("{") :])
-    assert data["devices"]["/dev/kfd"] == "ok"
-    assert data["devices"]["/dev/dri/renderD128"] == "denied"
-    assert "NOTICE: LAB_VIDEO_GID is the old name of LAB_KFD_GID: rename it in .env" in result.stdout
+    assert data["devices"] == {"/dev/kfd": "ok", "/dev/dri/renderD128": "ok"}
+    said = "NOTICE: LAB_VIDEO_GID is the old name of LAB_KFD_GID: rename it in .env" in result.stdout
+    assert said is notice
+
+
+@pytest.mark.parametrize("rocm_stack", [OLDER_HOST], indirect=True, ids=["kfd-group-not-given"])
+def test_without_the_kfd_group_dev_kfd_is_closed_and_the_fix_names_lab_kfd_gid(rocm_stack):
+    result = rocm_stack.compose("run", "--rm", "--no-deps", "lab", "check", check=False)
+    assert result.returncode == 3
+    assert "ERROR: The container is not allowed to open the AMD GPU devices." in result.stdout
+    assert "LAB_KFD_GID to the number `stat -c %g /dev/kfd` prints" in result.stdout
 
 
 def test_rocm_overlay_on_a_host_without_the_amdgpu_driver_fails_at_start(rocm_lab_image, tmp_path_factory):

@@ -4,6 +4,7 @@ course folder, with their own .env. Bad settings stop it before anything starts.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -107,8 +108,14 @@ def test_a_process_killed_for_memory_is_reported_by_ps(checkout):
         timeout=30,
         what="the out-of-memory note",
     )
-    assert "1 process(es) in the lab were stopped" in result.stderr
+    # One event per process the OOM killer ends; under memory pressure it may end more than
+    # the hog (a health probe started at that moment), so the count is at least one.
+    killed = re.search(r"Out of memory: (\d+) process\(es\) in the lab were stopped", result.stderr)
+    assert killed and int(killed.group(1)) >= 1, result.stderr
     assert "raise LAB_MEMORY_LIMIT (now 1g)" in result.stderr
+    # The lab itself survived: only what asked for too much was ended.
+    status, _ = dockerlab.http_get(f"http://127.0.0.1:{student.port}/api/status?token={student.token}")
+    assert status == 200
 
 
 def test_a_bad_env_stops_the_real_up_before_anything_starts_and_keeps_the_file(checkout):
@@ -160,8 +167,10 @@ def test_rocm_overlay_without_group_ids_names_the_missing_setting(checkout):
     student = checkout(LAB_FLAVOUR="rocm")
     result = student.lab("up")
     assert result.returncode != 0
-    assert "required variable LAB_RENDER_GID is missing a value" in result.stderr
-    assert "stat -c %g /dev/dri/renderD128" in result.stderr
+    assert result.stderr.splitlines()[0] == (
+        ".env: LAB_RENDER_GID: is not set, and the rocm stack needs it. "
+        "Fix: set it to the number from `stat -c %g /dev/dri/renderD128`, or run `scripts/lab setup`."
+    )
     assert student.containers() == []
 
 
@@ -174,7 +183,7 @@ def test_unwritable_work_folder_stops_the_lab_with_the_fix(checkout, tmp_path_fa
     assert result.returncode != 0
     logs = student.lab("logs").stdout
     assert "is not writable by user 4242" in logs
-    assert "JupyterLab is starting" not in logs
+    assert "Starting JupyterLab" not in logs
 
 
 def test_port_in_use_is_one_line_with_the_fix_and_nothing_starts(checkout):

@@ -11,7 +11,7 @@ from labhost import checks, compose
 from labhost.commands import Command
 from labhost.commands.memory_note import say_memory_kills
 from labhost.commands.options import add_flavour
-from labhost.envfile import validate
+from labhost.envfile import EnvFile, validate
 from labhost.survey import context, lab_flavour, survey
 from labhost.world import World, read_env
 
@@ -28,15 +28,15 @@ START_CHECKS = (
 )
 
 
-def refuse_bad_env(world: World) -> bool:
-    env = read_env(world)
-    problems = validate(env) if env else []
+def refuse_bad_env(world: World, flavour: str) -> bool:
+    env = read_env(world) or EnvFile([])
+    problems = validate(env, flavour=flavour)
     for problem in problems:
         print(problem.text(".env"), file=world.err)
     if problems:
         print("Nothing was started. Fix the line above, or run `scripts/lab setup`.", file=world.err)
         return True
-    for notice in notices(env.values()) if env else []:
+    for notice in notices(env.values()):
         print(f"Note: {notice}.", file=world.err)
     return False
 
@@ -52,9 +52,9 @@ def refuse_to_start(world: World) -> bool:
 
 
 def run(args: argparse.Namespace, world: World) -> int:
-    if refuse_bad_env(world) or refuse_to_start(world):
-        return 1
     flavour = lab_flavour(world, chosen=args.flavour)
+    if refuse_bad_env(world, flavour) or refuse_to_start(world):
+        return 1
     argv = compose.up(flavour)
     world.show(argv)
     code = world.interactive(argv, world.repo)
