@@ -1,5 +1,6 @@
 """The CPU lab on a real engine: auth, the printed URL, a notebook run through the server's
-kernel, file ownership, persistence across `down -v`, and the train profile."""
+kernel, file ownership, persistence across `down -v`, the train profile, and the start: the
+image's health check (compose tunes only its timing) and the URL after the GPU check."""
 
 from __future__ import annotations
 
@@ -104,3 +105,34 @@ def test_train_profile_runs_once_on_the_cpu_and_writes_results(fresh_stack):
     data = json.loads(results[-1].read_text())
     assert data["device"] == "CPU:0"
     assert results[-1].stat().st_uid == dockerlab.TEST_UID
+
+
+# --- the start: the image's health check (compose tunes its timing), the URL after the check
+
+
+def inspect_lab(lab_stack) -> dict:
+    container = lab_stack.compose("ps", "-q", "lab").stdout.strip()
+    return json.loads(dockerlab.run(["docker", "inspect", container]).stdout)[0]
+
+
+def test_compose_keeps_the_images_health_check_and_tunes_its_timing(lab_stack) -> None:
+    healthcheck = inspect_lab(lab_stack)["Config"]["Healthcheck"]
+
+    assert healthcheck["Test"] == ["CMD", "python", "-S", "-m", "labkit", "health", "--wait", "15"]
+    assert healthcheck["Interval"] == 2 * 10**9
+
+
+def test_healthy_means_the_gpu_check_passed_and_jupyterlab_answers(lab_stack) -> None:
+    health = inspect_lab(lab_stack)["State"]["Health"]
+
+    assert health["Status"] == "healthy"
+    assert health["Log"][-1]["Output"] == "JupyterLab answers and the GPU check passed\n"
+
+
+def test_the_url_comes_after_the_gpu_checks_report_and_jupyterlab_still_speaks(lab_stack) -> None:
+    logs = lab_stack.logs().splitlines()
+    verdict = next(i for i, line in enumerate(logs) if "NOTICE: No GPU in the CPU lab" in line)
+    ready = logs.index("[lab] The lab is ready. Open:")
+
+    assert verdict < ready
+    assert any("ServerApp]" in line for line in logs)  # JupyterLab's own lines, held, then shown
