@@ -14,9 +14,9 @@ from pathlib import Path
 
 from labhost import compose, docker
 
-# The ROCm overlay refuses to render without these (`${VAR:?}`); they do not affect what is
-# built, so placeholders are enough to read the build section.
-RENDER_PLACEHOLDERS = {"LAB_VIDEO_GID": "44", "LAB_RENDER_GID": "110"}
+# The ROCm overlay refuses to render without this (`${VAR:?}`); it does not affect what is
+# built, so a placeholder is enough to read the build section.
+RENDER_PLACEHOLDERS = {"LAB_RENDER_GID": "110"}
 
 
 @dataclass(frozen=True)
