@@ -6,9 +6,25 @@ not run. Only what the CI machine cannot have may skip, and the list says why fo
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 # Node id (exactly as pytest prints it, or a prefix of it, e.g. a whole module) -> the
 # hardware it needs. Empty: no test of this suite needs more than the CI machine has today.
 HARDWARE_ONLY: dict[str, str] = {}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require(problem: str | None, what: str) -> None:
+    """Skip on a developer machine, fail in CI: there a missing tool is never a skip."""
+    if problem:
+        if in_ci():
+            pytest.fail(f"CI requires the {what}, but {problem}")
+        pytest.skip(problem)
 
 
 def hardware_reason(nodeid: str, allowed: dict[str, str] = HARDWARE_ONLY) -> str | None:

@@ -9,7 +9,6 @@ With CI=true every other skip fails too, except the hardware-only tests in tests
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+# Helper modules import these from ci_policy, never `from conftest import ...`: with several
+# conftest.py files in the tree, the name `conftest` means whichever was imported last.
+from ci_policy import in_ci, require, skip_is_a_failure  # noqa: E402
+
 TIER_OF_FOLDER = {
     "unit": "unit",
     "host": "unit",
@@ -29,10 +32,6 @@ TIER_OF_FOLDER = {
     "stack": "stack",
     "browser": "browser",
 }
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def compose_cli_problem() -> str | None:
@@ -86,25 +85,15 @@ def pytest_collection_modifyitems(config, items):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """CI=true: a skip (importorskip, skipif, a fixture's skip) fails unless hardware-only."""
-    import ci_policy
-
     outcome = yield
     report = outcome.get_result()
     if not report.skipped or hasattr(report, "wasxfail"):
         return
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    failure = ci_policy.skip_is_a_failure(item.nodeid, reason.removeprefix("Skipped: "), ci=in_ci())
+    failure = skip_is_a_failure(item.nodeid, reason.removeprefix("Skipped: "), ci=in_ci())
     if failure:
         report.outcome = "failed"
         report.longrepr = failure
-
-
-def require(problem: str | None, what: str) -> None:
-    """Skip on a developer machine, fail in CI: there a missing tool is never a skip."""
-    if problem:
-        if in_ci():
-            pytest.fail(f"CI requires the {what}, but {problem}")
-        pytest.skip(problem)
 
 
 @pytest.fixture(scope="session")

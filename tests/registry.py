@@ -49,7 +49,7 @@ def registry_problem() -> str | None:
 
 @pytest.fixture(scope="session")
 def local_registry(tmp_path_factory, docker_engine):
-    from conftest import require
+    from ci_policy import require
 
     require(registry_problem(), "local registry")
     folder = tmp_path_factory.mktemp("registry")
