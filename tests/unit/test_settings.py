@@ -3,9 +3,11 @@ compose files' variable lists must be exactly what the table says (regenerate, n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from labkit import settings
 from labkit.settings import SETTINGS, Reader
 
@@ -86,3 +88,19 @@ def test_internal_settings_are_not_in_the_env_example() -> None:
 
     assert internal == ["LAB_HOST_PORT"]
     assert "LAB_HOST_PORT" not in settings.env_example()
+
+
+@pytest.mark.parametrize("path", sorted(REPO.glob("compose*.yaml")), ids=lambda p: p.name)
+def test_every_variable_written_in_a_compose_file_is_in_the_table(path: Path) -> None:
+    # Every ${NAME...}, nested defaults included, and every name-only environment entry; the
+    # config tier asks the real compose the same (tests/config/test_settings_vs_compose.py).
+    text = path.read_text()
+    written = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
+    for block in yaml.safe_load(text).values():
+        for service in (block or {}).values() if isinstance(block, dict) else ():
+            environment = service.get("environment") if isinstance(service, dict) else None
+            if isinstance(environment, list):
+                written |= {entry for entry in environment if "=" not in entry}
+    known = {s.name for s in SETTINGS} | set(settings.RENAMED)
+
+    assert written - known == set(), f"add a row to scripts/labkit/settings.py for each ({path.name})"
