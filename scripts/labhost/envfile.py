@@ -8,13 +8,11 @@ same checks the container runs, and adds the line number.
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit import envcheck
+from labkit import atomic, envcheck
 
 ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 SETUP_HEADER = "# --- Written by `scripts/lab setup` (edit freely; setup keeps your changes) ---"
@@ -115,22 +113,12 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 
 def write_atomic(path: Path, text: str, *, backup: bool = True) -> Path | None:
-    """Write via a temp file in the same folder and a rename; keep the old file as .env.bak."""
+    """Replace `path` in one step (labkit.atomic); keep the old file as .env.bak. Both are
+    readable by the student only: the token is in them."""
     saved = None
     if backup and path.is_file():
         saved = path.with_name(path.name + ".bak")
-        saved.write_bytes(path.read_bytes())
-        os.chmod(saved, 0o600)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # The token is in here: readable by the student only.
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        with atomic.replacing(saved, mode=0o600) as stream:
+            stream.write(path.read_bytes())
+    atomic.write_text(path, text, mode=0o600)
     return saved

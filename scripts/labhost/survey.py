@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.hostfacts import flavour as hostflavour
+
 from labhost import checks, compose, docker, facts, plan, rocm_bases
 from labhost.envfile import EnvFile
 from labhost.world import World, read_env
@@ -69,7 +71,7 @@ def context(world: World, s: Survey) -> checks.Context:
     values = s.env.values() if s.env else {}
     work = values.get("LAB_WORK_DIR") or "./work"
     work_path = Path(work) if Path(work).is_absolute() else world.repo / work
-    flavour = values.get("LAB_FLAVOUR") if values.get("LAB_FLAVOUR") in compose.COMPOSE_FILES else s.plan.flavour
+    flavour = hostflavour.in_use(configured=values.get("LAB_FLAVOUR"), detected=s.plan.flavour)
     image_present = False
     if s.engine.usable:
         assert world.run is not None
@@ -114,10 +116,8 @@ def plan_summary(s: Survey) -> dict[str, object]:
 
 def lab_flavour(world: World, *, chosen: str | None = None) -> str:
     """The stack a command works on: --flavour, else LAB_FLAVOUR in .env, else what was detected."""
-    if chosen:
-        return chosen
     env = read_env(world)
     configured = env.values().get("LAB_FLAVOUR") if env else None
-    if configured in compose.COMPOSE_FILES:
-        return configured
+    if chosen or configured in hostflavour.FLAVOURS:
+        return hostflavour.in_use(chosen=chosen, configured=configured)
     return survey(world, ask_docker=False).plan.flavour
