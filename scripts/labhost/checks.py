@@ -6,16 +6,17 @@ Each result has a name, a Status (ok, warn, fail), what was found, and a one-sen
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from labkit import envcheck
+from labkit.hostfacts import flavour as hostflavour
 
 from labhost import compose, rocm_bases
+from labhost import wsl as wsl_facts
 from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
 from labhost.envfile import EnvFile, validate
-from labhost.facts import HostFacts, can_open
+from labhost.facts import DeviceFile, HostFacts, can_open
 from labhost.plan import Plan, SupportedTargets
 
 
@@ -73,8 +74,7 @@ class Context:
 
     @property
     def flavour(self) -> str:
-        configured = self.values.get("LAB_FLAVOUR", "")
-        return configured if configured in envcheck.FLAVOURS else self.plan.flavour
+        return hostflavour.in_use(configured=self.values.get("LAB_FLAVOUR"), detected=self.plan.flavour)
 
     @property
     def port(self) -> str:
@@ -254,6 +254,10 @@ def device_files(ctx: Context) -> CheckResult | None:
         if not opens:
             closed.append((path, name))
     detail = "; ".join(parts)
+    if ctx.flavour == "rocm":
+        problem = _rocm_group_problem(ctx, [d for path in needed if (d := host.device(path)) is not None])
+        if problem is not None:
+            return CheckResult("device files", FAIL, f"{detail}; {problem[0]}", problem[1])
     if closed and ctx.docker.rootless:
         groups = " ".join(sorted({n for _, n in closed}))
         return CheckResult(
@@ -270,6 +274,25 @@ def device_files(ctx: Context) -> CheckResult | None:
             "optional: `sudo usermod -aG render,video $USER` so host tools (rocminfo) work too",
         )
     return CheckResult("device files", OK, detail)
+
+
+def _rocm_group_problem(ctx: Context, devices: list[DeviceFile]) -> tuple[str, str] | None:
+    """(what, fix) when the container could not open a device with the groups .env gives it."""
+    root_only = [d.path for d in devices if not d.open_to_everyone and d.group_to_add is None]
+    if root_only:
+        return (
+            f"{', '.join(root_only)} opens for root only, and the lab never gets root's group",
+            'install ROCm\'s udev rule (KERNEL=="kfd", GROUP="render", MODE="0660"; '
+            'SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="render", MODE="0660") and reboot',
+        )
+    if ctx.env is None:
+        return None
+    given = {ctx.values.get("LAB_VIDEO_GID"), ctx.values.get("LAB_RENDER_GID")}
+    missing = [d for d in devices if d.group_to_add is not None and str(d.group_to_add) not in given]
+    if not missing:
+        return None
+    names = ", ".join(f"{d.path} needs group {d.group_to_add} ({ctx.host.group_name(d.gid) or '?'})" for d in missing)
+    return f"{names}, which .env does not give the lab", "run `scripts/lab setup` to write the group ids"
 
 
 def _nvidia_relevant(ctx: Context) -> bool:
@@ -294,7 +317,8 @@ def nvidia_toolkit(ctx: Context) -> CheckResult | None:
     if not _nvidia_relevant(ctx):
         return None
     host = ctx.host
-    runtimes = set(ctx.docker.runtimes) | set(((host.daemon_json or {}).get("runtimes") or {}).keys())
+    configured, shape_problem = daemon_runtimes(host.daemon_json)
+    runtimes = set(ctx.docker.runtimes) | configured
     found = []
     if "nvidia-container-runtime-hook" in host.tools:
         found.append("nvidia-container-runtime-hook installed")
@@ -307,9 +331,13 @@ def nvidia_toolkit(ctx: Context) -> CheckResult | None:
         "install nvidia-container-toolkit, then "
         "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`"
     )
-    if host.daemon_json_error:
+    if host.daemon_json_error or shape_problem:
         return CheckResult(
-            "nvidia toolkit", FAIL, host.daemon_json_error, "fix the JSON syntax, then `sudo systemctl restart docker`"
+            "nvidia toolkit",
+            FAIL,
+            host.daemon_json_error or shape_problem or "",
+            "fix /etc/docker/daemon.json (or let `sudo nvidia-ctk runtime configure --runtime=docker` rewrite it), "
+            "then `sudo systemctl restart docker`",
         )
     # Compose's `driver: nvidia` device request needs the hook; the runtime entry or a CDI spec shows it is wired up.
     if "nvidia-container-runtime-hook" in host.tools and len(found) > 1:
@@ -329,16 +357,23 @@ def wsl(ctx: Context) -> CheckResult | None:
     host = ctx.host
     if not host.is_wsl:
         return None
+    detail, fix = wsl_facts.summary(nvidia_driver="nvidia-smi" in host.tools)
     if ctx.plan.flavour == "nvidia":
-        return CheckResult("wsl2", OK, "WSL2: NVIDIA GPUs work through the Windows driver and Docker's GPU support")
-    amd = any(c.vendor == "AMD" for c in host.cards) or host.device("/dev/dxg") is not None
-    detail = (
-        "WSL2 has no /dev/kfd; an AMD GPU is reached through /dev/dxg, which this lab's ROCm stack does not use"
-        if amd
-        else "WSL2 without a GPU the lab can use"
-    )
-    return CheckResult(
-        "wsl2", WARN, detail + "; the CPU lab runs", "for the AMD GPU, run the lab on a native Linux install"
+        return CheckResult("wsl2", OK, detail)
+    return CheckResult("wsl2", WARN, f"{detail}. This computer gets the CPU lab", fix)
+
+
+def daemon_runtimes(daemon_json: Mapping | None) -> tuple[set[str], str | None]:
+    """Runtime names from daemon.json, and what is wrong with their shape (Docker wants an
+    object: {"nvidia": {"path": "nvidia-container-runtime"}}). A hand edit can leave anything."""
+    runtimes = (daemon_json or {}).get("runtimes")
+    if runtimes is None:
+        return set(), None
+    if isinstance(runtimes, dict):
+        return {str(name) for name in runtimes}, None
+    return set(), (
+        f'"runtimes" in /etc/docker/daemon.json is a JSON {type(runtimes).__name__}, but Docker reads only an object '
+        '({"nvidia": {"path": "nvidia-container-runtime"}}) and refuses to start with anything else'
     )
 
 

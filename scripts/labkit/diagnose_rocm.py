@@ -42,8 +42,8 @@ ROCM_REBUILD = "`docker compose -f compose.yaml -f compose.rocm.yaml build --pul
 # The two group slots of compose.rocm.yaml must together cover both devices and must differ
 # (compose refuses a group twice): `scripts/lab setup` computes them.
 GID_FIX = {
-    "/dev/kfd": "LAB_VIDEO_GID to the number `stat -c %g /dev/kfd` prints (when that is the render "
-    "group's number already, the video group's: `getent group video | cut -d: -f3`)",
+    "/dev/kfd": "LAB_VIDEO_GID to the number `stat -c %g /dev/kfd` prints (leave it out when the render "
+    "node's group has that number too)",
     "render": "LAB_RENDER_GID to the number `stat -c %g /dev/dri/renderD128` prints",
 }
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from labkit import gfx, pullpolicy
+from labkit.hostfacts.flavour import FLAVOURS
 
-FLAVOURS = ("cpu", "nvidia", "rocm")
 MIN_TOKEN_LENGTH = 16
 # Tokens end up in a URL the student clicks: keep them to characters that need no escaping.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -55,6 +55,13 @@ def _id_number(key: str, value: str) -> Problem | None:
 
 
 def _group_id(key: str, value: str) -> Problem | None:
+    if value.isdigit() and int(value) == 0:
+        return Problem(
+            key,
+            "is 0, root's group; the lab is never given root's group",
+            f"delete the line (a device open to everyone needs no group), or set the number from "
+            f"`stat -c %g {_GROUP_DEVICE.get(key, 'the device')}` when it is not 0",
+        )
     if value.isdigit():
         return None
     return Problem(
@@ -217,7 +224,7 @@ def validate(values: Mapping[str, str]) -> list[Problem]:
             Problem(
                 "LAB_VIDEO_GID",
                 f"equals LAB_RENDER_GID ({video}); compose refuses the same group twice",
-                "set LAB_VIDEO_GID to the video group (`getent group video | cut -d: -f3`)",
+                "delete the LAB_VIDEO_GID line: one group opens both devices",
             )
         )
     problems += [Problem(*found) for found in pullpolicy.pin_problems(values)]

@@ -23,19 +23,23 @@ class Expect:
     warning: str | None = None
 
 
-# /dev/kfd and the render node share the render group on current hosts, and compose refuses
-# the same group twice, so the video group fills the second slot (see plan.gpu_group_ids).
+# /dev/kfd and the render node share the render group on current hosts: one group opens
+# both, so LAB_VIDEO_GID stays unset (a device that needs no group gets none).
 CASES = [
-    Expect("rx6700xt", "rocm", "gfx1031", "10.3.0", None, "110", "44"),
-    Expect("rx6600", "rocm", "gfx1032", "10.3.0", None, "105", "39"),
-    Expect("rx7900xtx", "rocm", "gfx1100", None, None, "989", "985"),
+    Expect("rx6700xt", "rocm", "gfx1031", "10.3.0", None, "110"),
+    Expect("rx6600", "rocm", "gfx1032", "10.3.0", None, "105"),
+    Expect("rx7900xtx", "rocm", "gfx1100", None, None, "989"),
     # r2.18 has gfx1102 kernels (ROCm/tensorflow-upstream PR #2836): no override for an RX 7600.
-    Expect("rx7600", "rocm", "gfx1102", None, None, "110", "44"),
-    Expect("780m-igpu", "rocm", "gfx1103", "11.0.0", None, "110", "44", warning="page-fault"),
+    Expect("rx7600", "rocm", "gfx1102", None, None, "110"),
+    Expect("780m-igpu", "rocm", "gfx1103", "11.0.0", None, "110", warning="page-fault"),
     Expect("ryzen5000-apu", "cpu", "gfx90c"),
-    Expect("rx9070xt", "rocm", "gfx1201", None, None, "989", "985"),
+    Expect("rx9070xt", "rocm", "gfx1201", None, None, "989"),
     Expect("rx580", "cpu", "gfx803"),
-    Expect("igpu-plus-rx6700xt", "rocm", "gfx1031", "10.3.0", "1", "110", "44"),
+    Expect("igpu-plus-rx6700xt", "rocm", "gfx1031", "10.3.0", "1", "110"),
+    Expect("igpu-plus-rx7600", "rocm", "gfx1102", None, "1", "110"),
+    Expect("ryzen7000-igpu", "cpu"),
+    Expect("kfd-world-rw", "rocm", "gfx1031", "10.3.0", None, "110"),
+    Expect("780m-kernel-6.1", "cpu"),
     Expect("nvidia-toolkit", "nvidia"),
     Expect("nvidia-no-toolkit", "nvidia"),
     Expect("no-gpu", "cpu"),
