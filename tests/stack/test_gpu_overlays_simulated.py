@@ -8,28 +8,40 @@ import json
 import os
 import stat
 
+import dockerlab
 import pytest
 from dockerlab import ROCM_LAB_IMAGE, Stack, make_workdir, standins
 
 RENDER_GID = 110  # the host's render group, as on many Ubuntu machines
 
 
-def fake_device(path):
+def fake_device(path, *, gid: int = RENDER_GID, mode: int = 0o660):
     """A character device node where /dev/kfd or a render node would be. It is /dev/null's
     device (1:3): the container sees the paths the ROCm overlay passes, with no driver.
     Owned root:render, mode 0660, like the real nodes: Docker copies owner and mode into the
     container, so only the numeric group_add lets the non-root lab user open them."""
-    os.mknod(path, stat.S_IFCHR | 0o660, os.makedev(1, 3))
-    os.chown(path, 0, RENDER_GID)
-    os.chmod(path, 0o660)
+    os.mknod(path, stat.S_IFCHR | mode, os.makedev(1, 3))
+    os.chown(path, 0, gid)
+    os.chmod(path, mode)
     return path
 
 
-@pytest.fixture(params=[str(RENDER_GID)])
+# Each host layout: the two device nodes (group, mode) and the group ids .env gives the lab.
+LAYOUTS = {
+    "render-gid": {"kfd": (RENDER_GID, 0o660), "settings": {"LAB_VIDEO_GID": "44", "LAB_RENDER_GID": "110"}},
+    "render-gid-wrong": {"kfd": (RENDER_GID, 0o660), "settings": {"LAB_VIDEO_GID": "44", "LAB_RENDER_GID": "111"}},
+    # /dev/kfd left crw-rw-rw- root:root (issue 11): only the render group, and no group 0.
+    "kfd-open-to-everyone": {"kfd": (0, 0o666), "settings": {"LAB_RENDER_GID": "110"}},
+}
+
+
+@pytest.fixture(params=["render-gid"])
 def rocm_stack(request, rocm_lab_image, tmp_path_factory, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("creating device nodes needs root")
-    kfd = fake_device(tmp_path / "kfd")
+    layout = LAYOUTS[request.param]
+    kfd_gid, kfd_mode = layout["kfd"]
+    kfd = fake_device(tmp_path / "kfd", gid=kfd_gid, mode=kfd_mode)
     render = fake_device(tmp_path / "renderD128")
     # Test-only overlay: the real compose.rocm.yaml passes the host's /dev/kfd and /dev/dri,
     # which do not exist here; swap in the fake nodes at the same container paths.
@@ -42,8 +54,7 @@ def rocm_stack(request, rocm_lab_image, tmp_path_factory, tmp_path):
     settings = {
         "LAB_ROCM_IMAGE": ROCM_LAB_IMAGE,
         "LAB_ROCM_BASE_IMAGE": standins.ROCM_IMAGE,
-        "LAB_VIDEO_GID": "44",
-        "LAB_RENDER_GID": request.param,
+        **layout["settings"],
     }
     files = ["compose.yaml", "compose.rocm.yaml", str(overlay)]
     stack = Stack(make_workdir(tmp_path_factory), files=files, settings=settings)
@@ -72,12 +83,32 @@ def test_rocm_gate_exits_non_zero_and_sees_the_device_files(rocm_stack):
     assert data["verdict"]["status"] == "fail"
 
 
-@pytest.mark.parametrize("rocm_stack", ["111"], indirect=True, ids=["render-gid-wrong"])
+@pytest.mark.parametrize("rocm_stack", ["render-gid-wrong"], indirect=True)
 def test_wrong_render_gid_is_diagnosed_as_a_permission_problem(rocm_stack):
     result = rocm_stack.compose("run", "--rm", "--no-deps", "lab", "check", check=False)
     assert result.returncode == 3
     assert "ERROR: The container is not allowed to open the AMD GPU devices." in result.stdout
     assert "LAB_RENDER_GID" in result.stdout
+
+
+@pytest.mark.parametrize("rocm_stack", ["kfd-open-to-everyone"], indirect=True)
+def test_world_writable_kfd_opens_with_the_render_group_alone_and_no_group_0(rocm_stack):
+    # A real `up`: Docker accepts the group list (an empty item would be "Unable to find
+    # group"), the container starts and its gate runs.
+    up = rocm_stack.compose("up", "-d", "lab", check=False)
+    assert up.returncode == 0, up.stderr
+    assert "Checking TensorFlow and the GPU (rocm lab" in dockerlab.wait_for(
+        lambda: (logs := rocm_stack.logs()) and "Checking TensorFlow" in logs and logs, timeout=60, what="the gate"
+    )
+    result = rocm_stack.compose("run", "--rm", "--no-deps", "--entrypoint", "id", "lab", "-G", check=False)
+    assert result.returncode == 0, result.stderr
+    groups = result.stdout.split()
+    assert "110" in groups
+    assert "0" not in groups
+    check = rocm_stack.compose("run", "--rm", "--no-deps", "lab", "check", "--json", check=False)
+    data = json.loads(check.stdout[check.stdout.index("{") :])
+    assert data["devices"]["/dev/kfd"] == "ok"
+    assert data["devices"]["/dev/dri/renderD128"] == "ok"
 
 
 def test_rocm_overlay_on_a_host_without_the_amdgpu_driver_fails_at_start(rocm_lab_image, tmp_path_factory):

@@ -14,8 +14,15 @@ from labhost.world import World, read_env
 
 # What must hold before `up` starts anything (the doctor runs the same checks): Docker usable,
 # room for the image (a build that fills the disk dies half-way with a cryptic error), the
-# port free.
-START_CHECKS = (checks.docker_cli, checks.docker_engine, checks.compose_v2, checks.disk, checks.port)
+# port free, the GPU's device files there and openable with the groups .env gives.
+START_CHECKS = (
+    checks.docker_cli,
+    checks.docker_engine,
+    checks.compose_v2,
+    checks.disk,
+    checks.port,
+    checks.device_files,
+)
 
 
 def refuse_bad_env(world: World) -> bool:
