@@ -17,7 +17,7 @@ from labhost import wsl as wsl_facts
 from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
 from labhost.envfile import EnvFile, validate
 from labhost.facts import DeviceFile, HostFacts, can_open
-from labhost.plan import Plan, SupportedTargets
+from labhost.plan import Plan, SupportedTargets, is_skipped_note
 
 
 class Status(str, Enum):
@@ -160,6 +160,8 @@ def gpu(ctx: Context) -> CheckResult:
     gpu_but_cpu = plan.flavour == "cpu" and (
         plan.gpu is not None or any(c.vendor in ("AMD", "NVIDIA") for c in ctx.host.cards)
     )
+    if gpu_but_cpu and plan.gpu is not None and plan.gpu.display_only:
+        return CheckResult("gpu", WARN, detail, "nothing to do: on this computer the CPU lab is the faster one")
     if gpu_but_cpu:
         return CheckResult(
             "gpu",
@@ -167,6 +169,9 @@ def gpu(ctx: Context) -> CheckResult:
             detail,
             "the CPU lab works for the whole course, only slower; ask your instructor about a supported GPU",
         )
+    warnings = [w for w in plan.warnings if is_skipped_note(w)]
+    if warnings:
+        return CheckResult("gpu", WARN, f"{detail}; {'; '.join(warnings)}", "see the dmesg lines named above")
     return CheckResult("gpu", OK, detail)
 
 
@@ -197,11 +202,12 @@ def rocm_override(ctx: Context) -> CheckResult | None:
             f"{detail}, but .env has {configured or 'none'}",
             "run `scripts/lab setup` to write the right value (a wrong override can crash the driver)",
         )
-    if plan.warnings:
+    card_warnings = [w for w in plan.warnings if not is_skipped_note(w)]
+    if card_warnings:
         return CheckResult(
             "rocm target",
             WARN,
-            f"{detail}: {'; '.join(plan.warnings)}",
+            f"{detail}: {'; '.join(card_warnings)}",
             "save your work often; the CPU lab is the safe fallback for long runs",
         )
     return CheckResult("rocm target", OK, detail)

@@ -155,6 +155,13 @@ def skipped_cards(facts: HostFacts, gpus: list[AmdGpu]) -> list[DrmCard]:
     return amd[len(gpus) :] if len(amd) > len(gpus) else []
 
 
+SKIPPED_MARK = "did not register it"
+
+
+def is_skipped_note(warning: str) -> bool:
+    return SKIPPED_MARK in warning or "compute part (KFD) is not loaded" in warning
+
+
 def skipped_note(cards: list[DrmCard], *, kfd_present: bool) -> str:
     names = ", ".join(f"{c.name} (PCI {c.pci_slot or '?'}, 1002:{c.device_id:04x})" for c in cards)
     if not kfd_present:
@@ -167,7 +174,7 @@ def skipped_note(cards: list[DrmCard], *, kfd_present: bool) -> str:
     # "... GC IP 0b0004 not supported in kfd" / "TAHITI not supported in kfd" (kernel too old
     # for the chip, or a chip ROCm never supported).
     return (
-        f"the kernel sees the AMD GPU {names}, but ROCm's driver (amdkfd) did not register it: "
+        f"the kernel sees the AMD GPU {names}, but ROCm's driver (amdkfd) {SKIPPED_MARK}: "
         "`sudo dmesg | grep kfd` says why: 'skipped device ..., PCI rejects atomics' (the slot or board "
         "lacks PCIe atomics: try another slot) or '... not supported in kfd' (a kernel too old for this GPU: "
         "update the kernel)"

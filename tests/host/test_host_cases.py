@@ -182,6 +182,7 @@ def test_two_cu_display_igpu_alone_prefers_the_cpu_and_says_why(tmp_path):
     assert p.env["HSA_OVERRIDE_GFX_VERSION"] is None
     assert results["gpu"].status == "warn"
     assert "gfx1036" in results["gpu"].detail
+    assert "CPU lab is the faster one" in results["gpu"].fix
 
 
 def test_a_big_igpu_alone_still_gets_rocm():
