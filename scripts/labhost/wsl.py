@@ -15,8 +15,11 @@ AMD_WSL_CARDS = "Radeon RX 7000 (RDNA3) and RX 9000 (RDNA4)"
 
 
 def newer_rocm_base_for_wsl() -> str | None:
-    """The instructor's newer ROCm base, when it can reach an AMD GPU on WSL2; None while
-    there is none. The one place to align with the newer base's definition."""
+    """The instructor's newer ROCm base (LAB_ROCM_BASE_IMAGE), when it can reach an AMD GPU
+    on WSL2; None while there is none. The one place to align with the newer base's
+    definition (the `rocmimage` work adds it as a second known base): a base qualifies only
+    if its image carries AMD's WSL runtime (librocdxg) and the lab passes /dev/dxg instead of
+    /dev/kfd and /dev/dri, which compose.rocm.yaml does not do today."""
     return None
 
 
