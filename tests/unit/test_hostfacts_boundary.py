@@ -16,6 +16,7 @@ SHARED = {
     "labkit.atomic",
     "labkit.gfx",
     "labkit.envcheck",
+    "labkit.pullpolicy",
     "labkit.hostfacts",
     "labkit.hostfacts.kfd",
     "labkit.hostfacts.devices",
