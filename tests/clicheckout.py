@@ -10,7 +10,8 @@ import sys
 import uuid
 
 import dockerlab
-from dockerlab import REPO, free_port
+import pytest
+from dockerlab import REPO, free_port, make_workdir
 
 
 class Checkout:
@@ -59,3 +60,18 @@ class Checkout:
 
     def down(self) -> None:
         self.lab("down", "-v", "--timeout", "5")
+
+
+@pytest.fixture(name="checkout")
+def checkout_fixture(cpu_lab_image, tmp_path, tmp_path_factory):
+    made = []
+
+    def make(**settings: str) -> Checkout:
+        root = tmp_path / f"course lab {len(made)}"
+        root.mkdir()
+        made.append(Checkout(root, make_workdir(tmp_path_factory), settings))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.down()

@@ -9,6 +9,7 @@ import subprocess
 
 import dockerlab
 import pytest
+from clicheckout import checkout_fixture  # noqa: F401 - the fixture `checkout`
 from dockerlab import make_workdir
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import platform
 
+from clicheckout import checkout_fixture  # noqa: F401 - the fixture `checkout`
 from labhost import hardware_table
 
 
