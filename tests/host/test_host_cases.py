@@ -17,9 +17,13 @@ WORKING_GPU = {
     "tensorflow": "2.18.1",
     "build": {"is_rocm_build": "True"},
     "gpus": [
-        {"name": "/physical_device:GPU:0", "device_name": "AMD Radeon RX 7600", "matmul_ok": True, "conv_ok": True}
+        {"name": "/physical_device:GPU:0", "device_name": "AMD Radeon RX 6600", "matmul_ok": True, "conv_ok": True}
     ],
 }
+# A Radeon 780M iGPU (gfx1103, 11.0.0) listed first by the kernel, an RX 6600 (gfx1032, 10.3.0)
+# second: the two need overrides of different generations, so judging the hidden iGPU refuses
+# the dGPU's value and names the iGPU's one.
+IGPU_FIRST = "igpu-780m-first-plus-rx6600"
 
 
 def doctor(tmp_path, fixture: str, env: str | None = None) -> dict[str, checks.CheckResult]:
@@ -34,11 +38,11 @@ def doctor(tmp_path, fixture: str, env: str | None = None) -> dict[str, checks.C
 
 
 def test_igpu_first_the_gate_judges_the_gpu_setup_left_visible_and_the_lab_starts(tmp_path):
-    world = make_world(tmp_path, "igpu-plus-rx7600")
+    world = make_world(tmp_path, IGPU_FIRST)
     assert cli.main(["setup"], world) == 0
     written = EnvFile.read(world.repo / ".env").values()
     assert written["ROCR_VISIBLE_DEVICES"] == "1"
-    assert written["HSA_OVERRIDE_GFX_VERSION"] == "11.0.0"
+    assert written["HSA_OVERRIDE_GFX_VERSION"] == "10.3.0"
 
     # What compose passes into the container, and what the gate then reads there.
     container_env = {
@@ -46,7 +50,7 @@ def test_igpu_first_the_gate_judges_the_gpu_setup_left_visible_and_the_lab_start
         "HSA_OVERRIDE_GFX_VERSION": written["HSA_OVERRIDE_GFX_VERSION"],
         "LAB_ROCM_TF_TARGETS": R2_18,
     }
-    targets = gate.kfd_targets(FIXTURES / "igpu-plus-rx7600", environ=container_env)
+    targets = gate.kfd_targets(FIXTURES / IGPU_FIRST, environ=container_env)
     found = diagnose(
         Facts(
             probe=WORKING_GPU,
@@ -57,7 +61,7 @@ def test_igpu_first_the_gate_judges_the_gpu_setup_left_visible_and_the_lab_start
         )
     )
 
-    assert targets == ("gfx1102",)
+    assert targets == ("gfx1032",)
     assert found.status == "gpu", found
     # Setup run again keeps the same values: no loop.
     assert cli.main(["setup"], world) == 0
@@ -65,18 +69,18 @@ def test_igpu_first_the_gate_judges_the_gpu_setup_left_visible_and_the_lab_start
 
 
 def test_igpu_first_a_refused_card_gets_advice_for_the_visible_gpu_not_the_hidden_one():
-    env = {"ROCR_VISIBLE_DEVICES": "1", "HSA_OVERRIDE_GFX_VERSION": "10.3.0", "LAB_ROCM_TF_TARGETS": R2_18}
+    # 11.0.0 is the hidden iGPU's value: on the RX 6600 (gfx1032) it crosses generations.
+    env = {"ROCR_VISIBLE_DEVICES": "1", "HSA_OVERRIDE_GFX_VERSION": "11.0.0", "LAB_ROCM_TF_TARGETS": R2_18}
 
-    targets = gate.kfd_targets(FIXTURES / "igpu-plus-rx7600", environ=env)
+    targets = gate.kfd_targets(FIXTURES / IGPU_FIRST, environ=env)
     found = diagnose(
         Facts(probe={"gpus": []}, flavour="rocm", env=env, devices={"/dev/kfd": "ok"}, kfd_targets=targets)
     )
 
-    # 10.3.0 on the RX 7600 (gfx1102) crosses generations: the fix names 11.0.0, the dGPU's value.
     assert found.status == "fail"
-    assert "gfx1102" in found.fix
-    assert "11.0.0" in found.fix
-    assert "gfx1036" not in found.fix
+    assert "gfx1032" in found.fix
+    assert "10.3.0" in found.fix
+    assert "gfx1103" not in found.fix
 
 
 # --- /dev/kfd open to everyone and owned by root: no group 0, no group at all -------------

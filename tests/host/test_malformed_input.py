@@ -35,7 +35,7 @@ settings.register_profile("dev", max_examples=25, deadline=None, database=None)
 settings.register_profile("deep", max_examples=1000, deadline=None, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev"))
 
-HOSTS = ["rx6700xt", "igpu-plus-rx7600", "nvidia-toolkit", "wsl2", "780m-kernel-6.1", "rx6600"]
+HOSTS = ["rx6700xt", "igpu-780m-first-plus-rx6600", "nvidia-toolkit", "wsl2", "780m-kernel-6.1", "rx6600"]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

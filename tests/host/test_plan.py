@@ -36,7 +36,7 @@ CASES = [
     Expect("rx9070xt", "rocm", "gfx1201", None, None, "989"),
     Expect("rx580", "cpu", "gfx803"),
     Expect("igpu-plus-rx6700xt", "rocm", "gfx1031", "10.3.0", "1", "110"),
-    Expect("igpu-plus-rx7600", "rocm", "gfx1102", None, "1", "110"),
+    Expect("igpu-780m-first-plus-rx6600", "rocm", "gfx1032", "10.3.0", "1", "110"),
     Expect("ryzen7000-igpu", "cpu"),
     Expect("kfd-world-rw", "rocm", "gfx1031", "10.3.0", None, "110"),
     Expect("780m-kernel-6.1", "cpu"),
