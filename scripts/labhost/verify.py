@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from labkit.hostfacts import kfd
+
 from labhost import report
 from labhost.facts import HostFacts
 from labhost.plan import Plan, amd_gpus
@@ -170,7 +172,10 @@ def _tail(text: str, lines: int = 5) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def hardware(host: HostFacts) -> dict:
+def hardware(host: HostFacts, *, flavour: str, settings: Mapping[str, str]) -> dict:
+    """Every GPU on the host, each AMD one marked with whether the lab used it: on an iGPU +
+    dGPU host the kernel may list the hidden iGPU first, and the record must not credit it."""
+    used = {node.node for node in kfd.visible_gpus(host.kfd_nodes, settings)} if flavour == "rocm" else set()
     gpus = [
         {
             "vendor": "AMD",
@@ -178,6 +183,7 @@ def hardware(host: HostFacts) -> dict:
             "compute_units": gpu.compute_units,
             "integrated": gpu.integrated,
             "pci_id": _pci_id(host, gpu.pci_slot),
+            "used_by_lab": gpu.node in used,
         }
         for gpu in amd_gpus(host.kfd_nodes)
     ]
@@ -187,6 +193,12 @@ def hardware(host: HostFacts) -> dict:
         if card.vendor != "AMD"
     ]
     return {"amd_gpus": gpus, "other_cards": others}
+
+
+def used_amd_targets(rec: Mapping) -> list[str]:
+    """The targets of the AMD GPUs the lab used, in the order the lab numbered them."""
+    gpus = rec.get("hardware", {}).get("amd_gpus") or []
+    return [g["target"] for g in gpus if g.get("used_by_lab") and g.get("target")]
 
 
 def _pci_id(host: HostFacts, slot: str | None) -> str | None:
@@ -217,7 +229,7 @@ def record(
         "date": today.isoformat(),
         "result": "pass" if outcome.passed else "fail",
         "flavour": outcome.flavour,
-        "hardware": hardware(host),
+        "hardware": hardware(host, flavour=outcome.flavour, settings=settings),
         "host": {
             "os": host.os_release.get("PRETTY_NAME"),
             "kernel": kernel_release(host.proc_version),
@@ -267,7 +279,7 @@ def identifying(*, secrets: Iterable[str], user: str, home: str, paths: Iterable
 
 
 def file_name(rec: Mapping) -> str:
-    """courselab-verify-<flavour>-<gpu target or cpu>-<date>.json"""
-    gpus = rec.get("hardware", {}).get("amd_gpus") or []
-    device = gpus[0]["target"] if gpus and rec.get("flavour") == "rocm" and gpus[0].get("target") else rec["flavour"]
+    """courselab-verify-<flavour>-<target of the GPU the lab used, or the flavour>-<date>.json"""
+    targets = used_amd_targets(rec) if rec.get("flavour") == "rocm" else []
+    device = targets[0] if targets else rec["flavour"]
     return f"courselab-verify-{rec['flavour']}-{device}-{rec['date']}.json"

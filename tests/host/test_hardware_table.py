@@ -30,7 +30,9 @@ def test_update_rewrites_only_the_table_and_lists_each_record(tmp_path):
         "date": "2026-11-28",
         "result": "pass",
         "flavour": "rocm",
-        "hardware": {"amd_gpus": [{"target": "gfx1031"}]},
+        "hardware": {
+            "amd_gpus": [{"target": "gfx1036", "used_by_lab": False}, {"target": "gfx1031", "used_by_lab": True}]
+        },
         "settings": {"HSA_OVERRIDE_GFX_VERSION": "10.3.0"},
         "steps": {
             "gate": {"status": "gpu", "tensorflow": "2.18.1", "gpus": [{"device_name": "AMD Radeon RX 6700 XT"}]},

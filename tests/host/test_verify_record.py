@@ -13,12 +13,12 @@ TOKEN = "s3cret-token-abcdefghijklmnop"
 # report lines, then one JSON object.
 GATE_OUT = "[lab] Checking TensorFlow and the GPU (rocm lab, at most 120 s)...\n" + json.dumps(
     {
-        "verdict": {"status": "gpu", "headline": "TensorFlow works on the GPU: AMD Radeon RX 7600", "fix": "nothing"},
+        "verdict": {"status": "gpu", "headline": "TensorFlow works on the GPU: AMD Radeon RX 6600", "fix": "nothing"},
         "probe": {
             "tensorflow": "2.18.1",
             "python": "3.12.3",
             "build": {"is_rocm_build": "True", "is_cuda_build": "False", "cuda_version": "x"},
-            "gpus": [{"device_name": "AMD Radeon RX 7600", "matmul_ok": True, "conv_ok": True, "name": "GPU:0"}],
+            "gpus": [{"device_name": "AMD Radeon RX 6600", "matmul_ok": True, "conv_ok": True, "name": "GPU:0"}],
         },
         "devices": {"/dev/kfd": "ok"},
         "log": f"JUPYTER_TOKEN={TOKEN} in /home/student/course-lab/work",
@@ -73,12 +73,12 @@ def outcome(**steps: verify.Step) -> verify.Outcome:
 
 
 def make_record(result: verify.Outcome) -> dict:
-    h = host("igpu-plus-rx7600")
+    h = host("igpu-780m-first-plus-rx6600")
     return verify.record(
         outcome=result,
         host=h,
         the_plan=plan.make_plan(h, R2_18_TARGETS),
-        settings={"JUPYTER_TOKEN": TOKEN, "HSA_OVERRIDE_GFX_VERSION": "11.0.0", "ROCR_VISIBLE_DEVICES": "1"},
+        settings={"JUPYTER_TOKEN": TOKEN, "HSA_OVERRIDE_GFX_VERSION": "10.3.0", "ROCR_VISIBLE_DEVICES": "1"},
         versions={"docker_engine": "27.3.1"},
         images=["courselab/lab:2.18-rocm6.4.1"],
         today=date(2026, 11, 28),
@@ -94,16 +94,39 @@ def test_record_takes_each_step_from_its_real_output_format():
     assert rec["result"] == "fail"  # the notebook raised
     assert steps["gate"]["status"] == "gpu"
     assert steps["gate"]["gpus"] == [
-        {"device_name": "AMD Radeon RX 7600", "matmul_ok": True, "conv_ok": True, "error": None}
+        {"device_name": "AMD Radeon RX 6600", "matmul_ok": True, "conv_ok": True, "error": None}
     ]
     assert steps["gate"]["build"] == {"is_rocm_build": "True", "is_cuda_build": "False"}
     assert [r["kind"] for r in steps["benchmark"]["rows"]] == ["CPU", "GPU"]
     assert steps["notebook"]["code_cells"] == 2
     assert steps["notebook"]["errors"] == ["ValueError: bad"]
-    assert rec["settings"] == {"HSA_OVERRIDE_GFX_VERSION": "11.0.0", "ROCR_VISIBLE_DEVICES": "1"}
-    assert [g["target"] for g in rec["hardware"]["amd_gpus"]] == ["gfx1036", "gfx1102"]
-    assert rec["hardware"]["amd_gpus"][1]["pci_id"] == "1002:7480"
-    assert verify.file_name(rec) == "courselab-verify-rocm-gfx1036-2026-11-28.json"
+    assert rec["settings"] == {"HSA_OVERRIDE_GFX_VERSION": "10.3.0", "ROCR_VISIBLE_DEVICES": "1"}
+    assert [g["target"] for g in rec["hardware"]["amd_gpus"]] == ["gfx1103", "gfx1032"]
+    assert rec["hardware"]["amd_gpus"][1]["pci_id"] == "1002:73ff"
+
+
+def test_record_credits_the_gpu_the_lab_used_not_the_hidden_igpu_listed_first():
+    rec = make_record(outcome(gate=verify.Step(0, GATE_OUT), bench=verify.Step(0, BENCH_OUT)))
+
+    assert [g["used_by_lab"] for g in rec["hardware"]["amd_gpus"]] == [False, True]
+    assert verify.used_amd_targets(rec) == ["gfx1032"]
+    assert verify.file_name(rec) == "courselab-verify-rocm-gfx1032-2026-11-28.json"
+
+
+def test_a_cpu_lab_record_credits_no_gpu():
+    h = host("igpu-780m-first-plus-rx6600")
+    rec = verify.record(
+        outcome=verify.Outcome("cpu", verify.Step(0, seconds=3.0)),
+        host=h,
+        the_plan=plan.make_plan(h, R2_18_TARGETS),
+        settings={"LAB_FLAVOUR": "cpu"},
+        versions={},
+        images=[],
+        today=date(2026, 11, 28),
+    )
+
+    assert not any(g["used_by_lab"] for g in rec["hardware"]["amd_gpus"])
+    assert verify.file_name(rec) == "courselab-verify-cpu-cpu-2026-11-28.json"
 
 
 def test_redaction_removes_tokens_user_paths_and_host_name():
