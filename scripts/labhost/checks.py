@@ -67,6 +67,7 @@ class Context:
     disk_free: int | None = None
     image_present: bool = False
     port_free: bool | None = None
+    compose_rocm: str = ""  # compose.rocm.yaml's text: what the ROCm stack gives its container
 
     @property
     def values(self) -> dict[str, str]:
@@ -363,7 +364,7 @@ def wsl(ctx: Context) -> CheckResult | None:
     host = ctx.host
     if not host.is_wsl:
         return None
-    detail, fix = wsl_facts.summary(nvidia_driver="nvidia-smi" in host.tools)
+    detail, fix = wsl_facts.summary(nvidia_driver="nvidia-smi" in host.tools, compose_rocm_text=ctx.compose_rocm)
     if ctx.plan.flavour == "nvidia":
         return CheckResult("wsl2", OK, detail)
     return CheckResult("wsl2", WARN, f"{detail}. This computer gets the CPU lab", fix)

@@ -15,6 +15,7 @@ from labkit.hostfacts.devices import DeviceFile
 
 from labhost import wsl
 from labhost.facts import DrmCard, HostFacts, KfdNode
+from labhost.targets import SupportedTargets
 
 # LLVM targets that only exist as integrated GPUs (APUs), from LLVM's AMDGPU processor table.
 # KFD's own node properties cannot tell: it reports local_mem_size as 0 for every GPU.
@@ -67,17 +68,6 @@ class AmdGpu:
     def display_only(self) -> bool:
         """Too small to beat the CPU at training (see MIN_COMPUTE_UNITS)."""
         return self.compute_units is not None and self.compute_units < MIN_COMPUTE_UNITS
-
-
-@dataclass(frozen=True)
-class SupportedTargets:
-    targets: tuple[gfx.GfxTarget, ...]
-    source: str
-    text: str = ""
-
-    @property
-    def broken(self) -> bool:
-        return gfx.has_glued_targets(self.text)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,15 @@ def context(world: World, s: Survey) -> checks.Context:
         disk_free=world.disk_free(s.engine.root_dir) if s.engine.usable else None,
         image_present=image_present,
         port_free=world.port_free(address, int(port)) if port.isdigit() else None,
+        compose_rocm=_text(world.repo / compose.COMPOSE_FILES["rocm"][-1]),
     )
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def plan_summary(s: Survey) -> dict[str, object]:

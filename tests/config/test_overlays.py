@@ -4,7 +4,10 @@ groups and reservation make TensorFlow see the card) is out of reach here."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from labhost import wsl
 
 pytestmark = pytest.mark.config
 
@@ -339,3 +342,20 @@ def test_digest_pinned_image_is_pulled_exactly(compose, stack):
         service = rendered.service(name)
         assert service["image"] == pinned, name
         assert service["pull_policy"] == "missing", name
+
+
+def test_the_doctors_wsl2_reading_of_the_rocm_overlay_agrees_with_compose(compose):
+    # labhost.wsl reads compose.rocm.yaml's text (the host has no YAML parser); compose's own
+    # model must show the same gaps, so the doctor's "does not pass /dev/dxg" stays true.
+    service = render(compose, "rocm").service("lab")
+    mounts = " ".join(str(volume.get("source", "")) for volume in service.get("volumes", []))
+    present = {
+        "pass /dev/dxg": any(device["source"] == "/dev/dxg" for device in service["devices"]),
+        "mount librocdxg.so": "librocdxg.so" in mounts,
+        "mount WSL's libdxcore.so": "libdxcore.so" in mounts,
+        "set HSA_ENABLE_DXG_DETECTION=1": service["environment"].get("HSA_ENABLE_DXG_DETECTION") == "1",
+    }
+    text = (Path(__file__).resolve().parents[2] / "compose.rocm.yaml").read_text()
+
+    assert set(present) == {what for what, _ in wsl.WSL_NEEDS}
+    assert set(wsl.missing_for_wsl(text)) == {what for what, found in present.items() if not found}

@@ -203,6 +203,7 @@ def test_wsl2_doctor_says_what_works_with_the_pinned_images(tmp_path):
     assert wsl.status == "warn"
     assert "NVIDIA: works through Docker's GPU reservation" in wsl.detail
     assert "AMD: the CPU lab" in wsl.detail
-    assert "RX 7000 (RDNA3) and RX 9000 (RDNA4)" in wsl.detail
+    assert "Radeon RX 7800 XT, RX 7900, RX 9060 and RX 9070 cards" in wsl.detail
     assert "/dev/dxg" in wsl.detail
+    assert "compose.rocm.yaml does not pass /dev/dxg" in wsl.detail
     assert "native Linux" in wsl.fix
