@@ -216,7 +216,8 @@ def rocm_override(ctx: Context) -> CheckResult | None:
 
 def rocm_newer_base(ctx: Context) -> CheckResult | None:
     """Say when the newer ROCm base would run an AMD GPU that the configured image cannot."""
-    gpus = [ctx.plan.gpu] if ctx.plan.gpu else []
+    # A GPU whose target the kernel does not give (no gfx_target_version) has nothing to compare.
+    gpus = [ctx.plan.gpu] if ctx.plan.gpu and ctx.plan.gpu.target else []
     if not gpus or ctx.newer_supported is None:
         return None
     base, _ = rocm_bases.configured(ctx.values, "")
