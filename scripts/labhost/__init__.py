@@ -10,6 +10,7 @@ the distribution's python3 and nothing else. Modules, one job each:
     targets   the GPU targets an image supports, and where the lab read them
     rocm_bases  the ROCm bases the lab knows, their documented targets, when to recommend the newer (pure)
     checks    the doctor's checks: facts in, frozen results out (pure)
+    diskneed  how much free disk a start needs, from the images the engine already holds (pure)
     envfile   read, edit and write .env without losing comments or unknown keys
     compose   the plain `docker compose` command for a flavour
     output    print check results as text (colour on a terminal) or JSON

@@ -12,7 +12,7 @@ from enum import Enum
 
 from labkit.hostfacts import flavour as hostflavour
 
-from labhost import compose, rocm_bases
+from labhost import compose, diskneed, rocm_bases
 from labhost import wsl as wsl_facts
 from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
 from labhost.envfile import EnvFile, validate
@@ -32,9 +32,7 @@ class Status(str, Enum):
 
 
 OK, WARN, FAIL = Status.OK, Status.WARN, Status.FAIL
-GB = 1024**3
-# Space a first build/pull needs, by flavour (ROCm images are tens of GB unpacked).
-IMAGE_SPACE = {"cpu": 6 * GB, "nvidia": 15 * GB, "rocm": 45 * GB}
+GB = diskneed.GB
 MORE = "see the README's troubleshooting section"
 
 
@@ -66,6 +64,7 @@ class Context:
     work_dir_exists: bool | None = None
     disk_free: int | None = None
     image_present: bool = False
+    base_present: bool = False  # the flavour's base image is in the engine: only the lab layer is built
     port_free: bool | None = None
     compose_rocm: str = ""  # compose.rocm.yaml's text: what the ROCm stack gives its container
 
@@ -410,14 +409,14 @@ def not_root(ctx: Context) -> CheckResult | None:
 def disk(ctx: Context) -> CheckResult | None:
     if ctx.disk_free is None:
         return None
-    need = IMAGE_SPACE[ctx.flavour]
+    need = diskneed.decide(flavour=ctx.flavour, lab_image_present=ctx.image_present, base_present=ctx.base_present)
     where = ctx.docker.root_dir or "Docker's data folder"
-    detail = f"{ctx.disk_free / GB:.1f} GB free in {where}"
-    if not ctx.image_present and ctx.disk_free < need:
+    detail = f"{ctx.disk_free / GB:.1f} GB free in {where}; {need.what}"
+    if ctx.disk_free < need.bytes:
         return CheckResult(
             "disk",
             FAIL,
-            f"{detail}; the {ctx.flavour} image needs about {need // GB} GB",
+            detail,
             "free space (`docker system prune` removes unused images) or ask for an offline copy of the image",
         )
     if ctx.disk_free < 2 * GB:

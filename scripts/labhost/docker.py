@@ -148,6 +148,20 @@ def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> Do
     )
 
 
+def build_bases(compose_config_json: str) -> tuple[str, ...]:
+    """The base images a stack builds on: the BASE_IMAGE build argument of each service, from
+    `docker compose config --format json` (the merged model, .env already applied)."""
+    model = parse_info(compose_config_json)
+    services = model.get("services")
+    found = []
+    for service in services.values() if isinstance(services, dict) else ():
+        build = service.get("build") if isinstance(service, dict) else None
+        base = _text(build.get("args") if isinstance(build, dict) else None, "BASE_IMAGE")
+        if base and base not in found:
+            found.append(base)
+    return tuple(found)
+
+
 def image_labels(run: Runner, image: str) -> dict[str, str] | None:
     """The labels of a local image, or None when the image is not here."""
     done = run(["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image])

@@ -3,7 +3,7 @@ targets, the plan, and the doctor's context built from them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,15 +72,13 @@ def context(world: World, s: Survey) -> checks.Context:
     work = values.get("LAB_WORK_DIR") or "./work"
     work_path = Path(work) if Path(work).is_absolute() else world.repo / work
     flavour = hostflavour.in_use(configured=values.get("LAB_FLAVOUR"), detected=s.plan.flavour)
-    image_present = False
+    image_present = base_present = False
     if s.engine.usable:
         assert world.run is not None
         images = world.run(compose.command(flavour, "config", "--images"))
-        image_present = (
-            images.returncode == 0
-            and all(docker.image_labels(world.run, image) is not None for image in images.stdout.split())
-            and bool(images.stdout.split())
-        )
+        image_present = _all_here(world, images.stdout.split() if images.returncode == 0 else [])
+        model = world.run(compose.command(flavour, "config", "--format", "json"))
+        base_present = _all_here(world, docker.build_bases(model.stdout) if model.returncode == 0 else ())
     port = values.get("LAB_PORT") or "8888"
     address = values.get("LAB_BIND_ADDRESS") or "127.0.0.1"
     return checks.Context(
@@ -95,9 +93,16 @@ def context(world: World, s: Survey) -> checks.Context:
         work_dir_exists=work_path.is_dir(),
         disk_free=world.disk_free(s.engine.root_dir) if s.engine.usable else None,
         image_present=image_present,
+        base_present=base_present,
         port_free=world.port_free(address, int(port)) if port.isdigit() else None,
         compose_rocm=_text(world.repo / compose.COMPOSE_FILES["rocm"][-1]),
     )
+
+
+def _all_here(world: World, images: Sequence[str]) -> bool:
+    """Whether every one of these images is in the engine (and there is at least one)."""
+    assert world.run is not None
+    return bool(images) and all(docker.image_labels(world.run, image) is not None for image in images)
 
 
 def _text(path: Path) -> str:

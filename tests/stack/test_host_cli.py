@@ -3,9 +3,11 @@ course folder, with their own .env. Bad settings stop it before anything starts.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
+import uuid
 
 import dockerlab
 import pytest
@@ -98,6 +100,26 @@ def test_rocm_on_a_host_without_the_gpu_devices_stops_before_anything_starts(che
     assert "missing: /dev/kfd" in result.stderr
     assert "Nothing was started" in result.stderr
     assert student.containers() == []
+
+
+def test_the_disk_need_comes_from_the_base_the_engine_holds(checkout, standin_images):
+    # The ROCm stand-in base is in the engine, the lab image not yet: only the lab layer has to
+    # fit. A base the engine lacks makes the doctor ask for the whole image. Worded so it holds
+    # whatever this machine has free.
+    never_built = f"courselab.invalid/lab:never-built-{uuid.uuid4().hex[:8]}"
+    base_here = checkout(LAB_FLAVOUR="rocm", LAB_ROCM_BASE_IMAGE=standin_images["rocm"], LAB_ROCM_IMAGE=never_built)
+    no_base = checkout(
+        LAB_FLAVOUR="rocm",
+        LAB_ROCM_BASE_IMAGE=f"courselab.invalid/base:absent-{uuid.uuid4().hex[:8]}",
+        LAB_ROCM_IMAGE=never_built,
+    )
+
+    def disk_line(student) -> str:
+        result = student.lab("doctor", "--json")
+        return {c["name"]: c["detail"] for c in json.loads(result.stdout)["checks"]}["disk"]
+
+    assert "the lab layer on the rocm base already here needs about 3 GB" in disk_line(base_here)
+    assert "the rocm image (its base and the lab layer) needs about 45 GB" in disk_line(no_base)
 
 
 def test_unwritable_work_folder_stops_the_lab_with_the_fix(checkout, tmp_path_factory):
