@@ -6,18 +6,20 @@ Each result has a name, a Status (ok, warn, fail), what was found, and a one-sen
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
 from labkit import envcheck
+from labkit.hostfacts import flavour as hostflavour
 from labkit.settings import effective
 
-from labhost import compose, rocm_bases
+from labhost import compose, diskneed, rocm_bases
+from labhost import wsl as wsl_facts
 from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
 from labhost.envfile import EnvFile, validate
-from labhost.facts import HostFacts, can_open
-from labhost.plan import Plan, SupportedTargets
+from labhost.facts import DeviceFile, HostFacts, can_open
+from labhost.plan import Plan, SupportedTargets, is_skipped_note
 
 
 class Status(str, Enum):
@@ -32,9 +34,7 @@ class Status(str, Enum):
 
 
 OK, WARN, FAIL = Status.OK, Status.WARN, Status.FAIL
-GB = 1024**3
-# Space a first build/pull needs, by flavour (ROCm images are tens of GB unpacked).
-IMAGE_SPACE = {"cpu": 6 * GB, "nvidia": 15 * GB, "rocm": 45 * GB}
+GB = diskneed.GB
 MORE = "see the README's troubleshooting section"
 
 
@@ -66,7 +66,9 @@ class Context:
     work_dir_exists: bool | None = None
     disk_free: int | None = None
     image_present: bool = False
+    base_present: bool = False  # the flavour's base image is in the engine: only the lab layer is built
     port_free: bool | None = None
+    compose_rocm: str = ""  # compose.rocm.yaml's text: what the ROCm stack gives its container
 
     @property
     def values(self) -> dict[str, str]:
@@ -74,8 +76,7 @@ class Context:
 
     @property
     def flavour(self) -> str:
-        configured = self.values.get("LAB_FLAVOUR", "")
-        return configured if configured in envcheck.FLAVOURS else self.plan.flavour
+        return hostflavour.in_use(configured=self.values.get("LAB_FLAVOUR"), detected=self.plan.flavour)
 
     @property
     def port(self) -> str:
@@ -161,6 +162,8 @@ def gpu(ctx: Context) -> CheckResult:
     gpu_but_cpu = plan.flavour == "cpu" and (
         plan.gpu is not None or any(c.vendor in ("AMD", "NVIDIA") for c in ctx.host.cards)
     )
+    if gpu_but_cpu and plan.gpu is not None and plan.gpu.display_only:
+        return CheckResult("gpu", WARN, detail, "nothing to do: on this computer the CPU lab is the faster one")
     if gpu_but_cpu:
         return CheckResult(
             "gpu",
@@ -168,6 +171,9 @@ def gpu(ctx: Context) -> CheckResult:
             detail,
             "the CPU lab works for the whole course, only slower; ask your instructor about a supported GPU",
         )
+    warnings = [w for w in plan.warnings if is_skipped_note(w)]
+    if warnings:
+        return CheckResult("gpu", WARN, f"{detail}; {'; '.join(warnings)}", "see the dmesg lines named above")
     return CheckResult("gpu", OK, detail)
 
 
@@ -198,11 +204,12 @@ def rocm_override(ctx: Context) -> CheckResult | None:
             f"{detail}, but .env has {configured or 'none'}",
             "run `scripts/lab setup` to write the right value (a wrong override can crash the driver)",
         )
-    if plan.warnings:
+    card_warnings = [w for w in plan.warnings if not is_skipped_note(w)]
+    if card_warnings:
         return CheckResult(
             "rocm target",
             WARN,
-            f"{detail}: {'; '.join(plan.warnings)}",
+            f"{detail}: {'; '.join(card_warnings)}",
             "save your work often; the CPU lab is the safe fallback for long runs",
         )
     return CheckResult("rocm target", OK, detail)
@@ -210,7 +217,8 @@ def rocm_override(ctx: Context) -> CheckResult | None:
 
 def rocm_newer_base(ctx: Context) -> CheckResult | None:
     """Say when the newer ROCm base would run an AMD GPU that the configured image cannot."""
-    gpus = [ctx.plan.gpu] if ctx.plan.gpu else []
+    # A GPU whose target the kernel does not give (no gfx_target_version) has nothing to compare.
+    gpus = [ctx.plan.gpu] if ctx.plan.gpu and ctx.plan.gpu.target else []
     if not gpus or ctx.newer_supported is None:
         return None
     base, _ = rocm_bases.configured(ctx.values, "")
@@ -255,6 +263,10 @@ def device_files(ctx: Context) -> CheckResult | None:
         if not opens:
             closed.append((path, name))
     detail = "; ".join(parts)
+    if ctx.flavour == "rocm":
+        problem = _rocm_group_problem(ctx, [d for path in needed if (d := host.device(path)) is not None])
+        if problem is not None:
+            return CheckResult("device files", FAIL, f"{detail}; {problem[0]}", problem[1])
     if closed and ctx.docker.rootless:
         groups = " ".join(sorted({n for _, n in closed}))
         return CheckResult(
@@ -271,6 +283,27 @@ def device_files(ctx: Context) -> CheckResult | None:
             "optional: `sudo usermod -aG render,video $USER` so host tools (rocminfo) work too",
         )
     return CheckResult("device files", OK, detail)
+
+
+def _rocm_group_problem(ctx: Context, devices: list[DeviceFile]) -> tuple[str, str] | None:
+    """(what, fix) when the container could not open a device with the groups .env gives it."""
+    root_only = [d.path for d in devices if not d.open_to_everyone and d.group_to_add is None]
+    if root_only:
+        return (
+            f"{', '.join(root_only)} opens for root only, and the lab never gets root's group",
+            'install ROCm\'s udev rule (KERNEL=="kfd", GROUP="render", MODE="0660"; '
+            'SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="render", MODE="0660") and reboot',
+        )
+    if ctx.env is None:
+        return None
+    # The two slots of compose.rocm.yaml as compose fills them (old names and fallbacks
+    # included), and the student's own group, which the lab runs with anyway.
+    given = {effective(ctx.values, name) for name in ("LAB_KFD_GID", "LAB_RENDER_GID", "LAB_GID")}
+    missing = [d for d in devices if d.group_to_add is not None and str(d.group_to_add) not in given]
+    if not missing:
+        return None
+    names = ", ".join(f"{d.path} needs group {d.group_to_add} ({ctx.host.group_name(d.gid) or '?'})" for d in missing)
+    return f"{names}, which .env does not give the lab", "run `scripts/lab setup` to write the group ids"
 
 
 def _nvidia_relevant(ctx: Context) -> bool:
@@ -295,7 +328,8 @@ def nvidia_toolkit(ctx: Context) -> CheckResult | None:
     if not _nvidia_relevant(ctx):
         return None
     host = ctx.host
-    runtimes = set(ctx.docker.runtimes) | set(((host.daemon_json or {}).get("runtimes") or {}).keys())
+    configured, shape_problem = daemon_runtimes(host.daemon_json)
+    runtimes = set(ctx.docker.runtimes) | configured
     found = []
     if "nvidia-container-runtime-hook" in host.tools:
         found.append("nvidia-container-runtime-hook installed")
@@ -308,9 +342,13 @@ def nvidia_toolkit(ctx: Context) -> CheckResult | None:
         "install nvidia-container-toolkit, then "
         "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`"
     )
-    if host.daemon_json_error:
+    if host.daemon_json_error or shape_problem:
         return CheckResult(
-            "nvidia toolkit", FAIL, host.daemon_json_error, "fix the JSON syntax, then `sudo systemctl restart docker`"
+            "nvidia toolkit",
+            FAIL,
+            host.daemon_json_error or shape_problem or "",
+            "fix /etc/docker/daemon.json (or let `sudo nvidia-ctk runtime configure --runtime=docker` rewrite it), "
+            "then `sudo systemctl restart docker`",
         )
     # Compose's `driver: nvidia` device request needs the hook; the runtime entry or a CDI spec shows it is wired up.
     if "nvidia-container-runtime-hook" in host.tools and len(found) > 1:
@@ -330,16 +368,23 @@ def wsl(ctx: Context) -> CheckResult | None:
     host = ctx.host
     if not host.is_wsl:
         return None
+    detail, fix = wsl_facts.summary(nvidia_driver="nvidia-smi" in host.tools, compose_rocm_text=ctx.compose_rocm)
     if ctx.plan.flavour == "nvidia":
-        return CheckResult("wsl2", OK, "WSL2: NVIDIA GPUs work through the Windows driver and Docker's GPU support")
-    amd = any(c.vendor == "AMD" for c in host.cards) or host.device("/dev/dxg") is not None
-    detail = (
-        "WSL2 has no /dev/kfd; an AMD GPU is reached through /dev/dxg, which this lab's ROCm stack does not use"
-        if amd
-        else "WSL2 without a GPU the lab can use"
-    )
-    return CheckResult(
-        "wsl2", WARN, detail + "; the CPU lab runs", "for the AMD GPU, run the lab on a native Linux install"
+        return CheckResult("wsl2", OK, detail)
+    return CheckResult("wsl2", WARN, f"{detail}. This computer gets the CPU lab", fix)
+
+
+def daemon_runtimes(daemon_json: Mapping | None) -> tuple[set[str], str | None]:
+    """Runtime names from daemon.json, and what is wrong with their shape (Docker wants an
+    object: {"nvidia": {"path": "nvidia-container-runtime"}}). A hand edit can leave anything."""
+    runtimes = (daemon_json or {}).get("runtimes")
+    if runtimes is None:
+        return set(), None
+    if isinstance(runtimes, dict):
+        return {str(name) for name in runtimes}, None
+    return set(), (
+        f'"runtimes" in /etc/docker/daemon.json is a JSON {type(runtimes).__name__}, but Docker reads only an object '
+        '({"nvidia": {"path": "nvidia-container-runtime"}}) and refuses to start with anything else'
     )
 
 
@@ -368,14 +413,14 @@ def not_root(ctx: Context) -> CheckResult | None:
 def disk(ctx: Context) -> CheckResult | None:
     if ctx.disk_free is None:
         return None
-    need = IMAGE_SPACE[ctx.flavour]
+    need = diskneed.decide(flavour=ctx.flavour, lab_image_present=ctx.image_present, base_present=ctx.base_present)
     where = ctx.docker.root_dir or "Docker's data folder"
-    detail = f"{ctx.disk_free / GB:.1f} GB free in {where}"
-    if not ctx.image_present and ctx.disk_free < need:
+    detail = f"{ctx.disk_free / GB:.1f} GB free in {where}; {need.what}"
+    if ctx.disk_free < need.bytes:
         return CheckResult(
             "disk",
             FAIL,
-            f"{detail}; the {ctx.flavour} image needs about {need // GB} GB",
+            detail,
             "free space (`docker system prune` removes unused images) or ask for an offline copy of the image",
         )
     if ctx.disk_free < 2 * GB:

@@ -77,15 +77,9 @@ def parse_version(done: Completed) -> tuple[str | None, str | None, str | None, 
     When the engine is unreachable the CLI still prints the client half ("Server": null)
     on stdout and the reason on stderr, and exits 1.
     """
-    client = server = None
-    try:
-        data = json.loads(done.stdout) if done.stdout.strip() else {}
-    except json.JSONDecodeError:
-        data = {}
-    if isinstance(data.get("Client"), dict):
-        client = data["Client"].get("Version")
-    if isinstance(data.get("Server"), dict):
-        server = data["Server"].get("Version")
+    data = parse_info(done.stdout)
+    client = _text(data.get("Client"), "Version")
+    server = _text(data.get("Server"), "Version")
     if server is not None and done.returncode == 0:
         return client, server, None, ""
     return client, None, classify_error(done.stderr), last_line(done.stderr) or last_line(done.stdout)
@@ -94,24 +88,40 @@ def parse_version(done: Completed) -> tuple[str | None, str | None, str | None, 
 def parse_compose_version(text: str) -> str | None:
     """`docker compose version --short` prints '2.40.3' (some builds 'v2.40.3')."""
     value = text.strip().lstrip("v")
-    return value if value and value[0].isdigit() else None
+    return value if value and value[0].isascii() and value[0].isdigit() else None
 
 
 def version_tuple(value: str) -> tuple[int, ...]:
     parts = []
     for piece in value.split("+")[0].split("-")[0].split("."):
-        if not piece.isdigit():
+        if not (piece.isascii() and piece.isdigit()):
             break
         parts.append(int(piece))
     return tuple(parts)
 
 
 def parse_info(text: str) -> dict:
+    """A JSON object from the CLI, or {} for anything else (no output, an error text, a list)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        data = json.loads(text) if text.strip() else {}
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _text(section: object, key: str) -> str | None:
+    """section[key] when section is an object and the value a string (the CLI's own shapes)."""
+    value = section.get(key) if isinstance(section, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """Keys of an object, or the strings of a list: what `docker info` lists either way."""
+    if isinstance(value, dict):
+        return tuple(sorted(str(k) for k in value))
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if isinstance(v, str))
+    return ()
 
 
 def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> DockerFacts:
@@ -124,19 +134,32 @@ def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> Do
     if server is None:
         return DockerFacts(True, client, None, problem, problem_line, compose_version)
     info = parse_info(run(["docker", "info", "--format", "json"]).stdout)
-    security = info.get("SecurityOptions") or []
     ports = run(["docker", "ps", "--filter", f"label=com.docker.compose.project={project}", "--format", "{{.Ports}}"])
     return DockerFacts(
         cli_installed=True,
         client_version=client,
         server_version=server,
         compose_version=compose_version,
-        rootless=any("rootless" in str(option) for option in security),
-        runtimes=tuple(sorted((info.get("Runtimes") or {}).keys())),
-        root_dir=info.get("DockerRootDir") or None,
-        cdi_spec_dirs=tuple(info.get("CDISpecDirs") or ()),
+        rootless=any("rootless" in option for option in _names(info.get("SecurityOptions"))),
+        runtimes=_names(info.get("Runtimes")),
+        root_dir=_text(info, "DockerRootDir"),
+        cdi_spec_dirs=_names(info.get("CDISpecDirs")),
         lab_ports=ports.stdout.strip() if ports.returncode == 0 else "",
     )
+
+
+def build_bases(compose_config_json: str) -> tuple[str, ...]:
+    """The base images a stack builds on: the BASE_IMAGE build argument of each service, from
+    `docker compose config --format json` (the merged model, .env already applied)."""
+    model = parse_info(compose_config_json)
+    services = model.get("services")
+    found = []
+    for service in services.values() if isinstance(services, dict) else ():
+        build = service.get("build") if isinstance(service, dict) else None
+        base = _text(build.get("args") if isinstance(build, dict) else None, "BASE_IMAGE")
+        if base and base not in found:
+            found.append(base)
+    return tuple(found)
 
 
 def image_labels(run: Runner, image: str) -> dict[str, str] | None:
@@ -146,9 +169,11 @@ def image_labels(run: Runner, image: str) -> dict[str, str] | None:
         return None
     try:
         labels = json.loads(done.stdout.strip() or "null")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return None
-    return labels if isinstance(labels, dict) else {}
+    if not isinstance(labels, dict):
+        return {}
+    return {str(key): value for key, value in labels.items() if isinstance(value, str)}
 
 
 def image_file(run: Runner, image: str, path: str) -> str | None:

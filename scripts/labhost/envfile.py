@@ -13,13 +13,11 @@ installed, and python-dotenv's set_key() neither fills in the commented template
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit import envcheck
+from labkit import atomic, envcheck
 
 from labhost import envsyntax
 
@@ -150,22 +148,15 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 
 def write_atomic(path: Path, text: str, *, backup: bool = True) -> Path | None:
-    """Write via a temp file in the same folder and a rename; keep the old file as .env.bak."""
+    """Replace `path` in one step (labkit.atomic); keep the old file as .env.bak. Both are
+    readable by the student only: the token is in them."""
     saved = None
     if backup and path.is_file():
         saved = path.with_name(path.name + ".bak")
-        saved.write_bytes(path.read_bytes())
-        os.chmod(saved, 0o600)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # The token is in here: readable by the student only.
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        with atomic.replacing(saved, mode=0o600) as stream:
+            stream.write(path.read_bytes())
+    # The token is in here: readable by the student only. Bytes, so that what the student's
+    # editor wrote (CRLF line ends, a stray non-UTF-8 byte) comes back exactly as it was.
+    with atomic.replacing(path, mode=0o600) as stream:
+        stream.write(text.encode("utf-8", errors="surrogateescape"))
     return saved

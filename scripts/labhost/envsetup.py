@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from labkit.hostfacts.token import new_token
 
 from labhost import compose
 from labhost.envfile import EnvFile, LineProblem, validate
 from labhost.facts import User
 from labhost.plan import Plan
-
-
-def new_token() -> str:
-    # 32 characters from [A-Za-z0-9_-]: what envcheck accepts and a URL needs no escaping for.
-    return secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,20 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from labkit.hostfacts import devices as device_nodes
+from labkit.hostfacts import kfd
+from labkit.hostfacts.devices import DeviceFile
+from labkit.hostfacts.kfd import KfdNode, parse_properties
+
+__all__ = ["DeviceFile", "KfdNode", "parse_properties"]  # the shared readers' types, used by labhost
+
 PCI_VENDORS = {0x1002: "AMD", 0x10DE: "NVIDIA", 0x8086: "Intel"}
-DEVICE_PATTERNS = ("/dev/kfd", "/dev/dri/renderD*", "/dev/nvidia*", "/dev/dxg")
+DEVICE_PATTERNS = device_nodes.PATTERNS
 # Where the NVIDIA tools live: the usual PATH, plus WSL2's driver folder.
 TOOL_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/lib/wsl/lib")
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi", "/run/cdi")
@@ -34,36 +40,11 @@ class DrmCard:
     vendor_id: int
     device_id: int
     boot_vga: bool | None
+    pci_slot: str | None = None  # PCI_SLOT_NAME from the device's uevent, e.g. 0000:0a:00.0
 
     @property
     def vendor(self) -> str:
         return PCI_VENDORS.get(self.vendor_id, f"0x{self.vendor_id:04x}")
-
-
-@dataclass(frozen=True)
-class KfdNode:
-    """One /sys/class/kfd/kfd/topology/nodes/N: a CPU or GPU agent as ROCm sees it."""
-
-    node: int
-    properties: Mapping[str, int]
-    name: str = ""
-    # Size of the node's first memory bank (VRAM on a discrete card, the carve-out on an APU).
-    mem_bytes: int | None = None
-
-    def prop(self, key: str) -> int:
-        return self.properties.get(key, 0)
-
-    @property
-    def is_gpu(self) -> bool:
-        return self.prop("gfx_target_version") > 0 and self.prop("simd_count") > 0
-
-
-@dataclass(frozen=True)
-class DeviceFile:
-    path: str
-    uid: int
-    gid: int
-    mode: int
 
 
 @dataclass(frozen=True)
@@ -118,23 +99,12 @@ class DeviceSource(Protocol):
 
 @dataclass(frozen=True)
 class RealDevices:
-    """Device nodes of a real host, found by glob and stat()ed."""
+    """Device nodes of a real host, found by glob and stat()ed (the container's gate globs the same)."""
 
     root: Path
 
     def list(self) -> list[DeviceFile]:
-        found = []
-        for pattern in DEVICE_PATTERNS:
-            for path in sorted(self.root.glob(pattern.lstrip("/"))):
-                try:
-                    st = path.stat()
-                except OSError:
-                    continue
-                if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
-                    continue
-                host_path = "/" + str(path.relative_to(self.root))
-                found.append(DeviceFile(host_path, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)))
-        return found
+        return device_nodes.stat_nodes(self.root)
 
 
 @dataclass(frozen=True)
@@ -144,11 +114,18 @@ class SidecarDevices:
     path: Path
 
     def list(self) -> list[DeviceFile]:
-        table = json.loads(self.path.read_text())
+        try:
+            table = json.loads(self.path.read_text(errors="replace"))
+        except (OSError, ValueError, RecursionError):
+            return []
         found = []
-        for dev_path, meta in sorted(table.items()):
-            if any(fnmatch.fnmatch(dev_path, p) for p in DEVICE_PATTERNS):
+        for dev_path, meta in sorted(table.items()) if isinstance(table, dict) else []:
+            if not any(fnmatch.fnmatch(dev_path, p) for p in DEVICE_PATTERNS):
+                continue
+            try:
                 found.append(DeviceFile(dev_path, int(meta.get("uid", 0)), int(meta["gid"]), int(meta["mode"], 8)))
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue
         return found
 
 
@@ -191,7 +168,7 @@ def _is_dir(path: Path) -> bool:
 
 
 def _int(text: str | None, base: int = 0) -> int | None:
-    if text is None:
+    if text is None or not text.isascii():
         return None
     try:
         return int(text.strip(), base)
@@ -199,20 +176,14 @@ def _int(text: str | None, base: int = 0) -> int | None:
         return None
 
 
-def parse_properties(text: str) -> dict[str, int]:
-    """KFD's `properties` format: one 'name value' pair per line, values decimal."""
-    values = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
-            values[parts[0]] = int(parts[1])
-    return values
-
-
 def read_cards(root: Path) -> tuple[DrmCard, ...]:
     cards = []
     drm = root / "sys" / "class" / "drm"
-    for card in sorted(drm.glob("card*"), key=lambda p: p.name):
+    try:
+        listed = sorted(drm.glob("card*"), key=lambda p: p.name)
+    except OSError:
+        listed = []
+    for card in listed:
         # card0-DP-1 and friends are connectors of card0, not devices.
         if not card.name[4:].isdigit():
             continue
@@ -221,31 +192,27 @@ def read_cards(root: Path) -> tuple[DrmCard, ...]:
             continue
         device = _int(_read(card / "device" / "device"), 16) or 0
         boot_vga = _int(_read(card / "device" / "boot_vga"))
-        cards.append(DrmCard(card.name, vendor, device, None if boot_vga is None else bool(boot_vga)))
+        slot = _uevent(_read(card / "device" / "uevent") or "").get("PCI_SLOT_NAME")
+        cards.append(DrmCard(card.name, vendor, device, None if boot_vga is None else bool(boot_vga), slot))
     return tuple(cards)
 
 
+def _uevent(text: str) -> dict[str, str]:
+    """A sysfs uevent file: KEY=value lines."""
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key.strip(): value.strip().lower() for key, sep, value in pairs if sep}
+
+
 def read_kfd(root: Path) -> tuple[bool, tuple[KfdNode, ...]]:
-    topology = root / "sys" / "class" / "kfd" / "kfd" / "topology" / "nodes"
-    if not _is_dir(topology):
-        return False, ()
-    nodes = []
-    for node_dir in sorted((p for p in topology.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
-        text = _read(node_dir / "properties")
-        if text is None:
-            continue
-        bank = _read(node_dir / "mem_banks" / "0" / "properties")
-        mem = parse_properties(bank).get("size_in_bytes") if bank else None
-        name = (_read(node_dir / "name") or "").strip()
-        nodes.append(KfdNode(int(node_dir.name), parse_properties(text), name, mem))
-    return True, tuple(nodes)
+    topology = kfd.read_topology(root)
+    return topology.present, topology.nodes
 
 
 def read_groups(root: Path) -> tuple[Group, ...]:
     groups = []
     for line in (_read(root / "etc" / "group") or "").splitlines():
         parts = line.strip().split(":")
-        if len(parts) >= 3 and parts[2].isdigit():
+        if len(parts) >= 3 and parts[2].isascii() and parts[2].isdigit():
             members = tuple(m for m in (parts[3].split(",") if len(parts) > 3 else []) if m)
             groups.append(Group(parts[0], int(parts[2]), members))
     return tuple(groups)
@@ -268,7 +235,11 @@ def read_daemon_json(root: Path) -> tuple[dict | None, str | None]:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         return None, f"/etc/docker/daemon.json is not valid JSON (line {error.lineno}: {error.msg})"
-    return (data if isinstance(data, dict) else None), None
+    except (ValueError, RecursionError):
+        return None, "/etc/docker/daemon.json is not valid JSON (nested too deeply to read)"
+    if not isinstance(data, dict):
+        return None, f"/etc/docker/daemon.json holds a JSON {type(data).__name__}, not an object ({{...}})"
+    return data, None
 
 
 def find_tools(root: Path, names: tuple[str, ...]) -> dict[str, str]:

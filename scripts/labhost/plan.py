@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from labkit import gfx
+from labkit.hostfacts import kfd
+from labkit.hostfacts.devices import DeviceFile
 
-from labhost.facts import HostFacts, KfdNode
+from labhost import wsl
+from labhost.facts import DrmCard, HostFacts, KfdNode
+from labhost.targets import SupportedTargets
 
 # LLVM targets that only exist as integrated GPUs (APUs), from LLVM's AMDGPU processor table.
 # KFD's own node properties cannot tell: it reports local_mem_size as 0 for every GPU.
@@ -32,6 +36,12 @@ INTEGRATED_TARGETS = frozenset(
         "gfx1153",
     }
 )
+# Fewer compute units than this is a display engine, not a compute device: the Ryzen 7000/9000
+# desktop "AMD Radeon Graphics" (gfx1036) has 2, about 0.5 TFLOP/s of FP32 at 2.2 GHz
+# (2 CUs x 64 lanes x 2 FLOP/FMA), while one AVX2 core does 32 FLOP per cycle, so a 6-core
+# desktop CPU of the same generation matches it and every one with more cores beats it. The
+# smallest iGPUs people do train on have 8 (Vega 8) to 12 (680M, 780M).
+MIN_COMPUTE_UNITS = 4
 
 
 @dataclass(frozen=True)
@@ -40,26 +50,24 @@ class AmdGpu:
 
     index: int
     node: int
-    target: gfx.GfxTarget
+    target: gfx.GfxTarget | None  # None: the kernel does not report gfx_target_version
     simd_count: int
     render_minor: int
     integrated: bool
+    compute_units: int | None = None
+    pci_slot: str | None = None
 
     @property
     def name(self) -> str:
         kind = "integrated" if self.integrated else "discrete"
-        return f"{self.target.llvm_name} ({kind}, {self.simd_count} SIMDs, /dev/dri/renderD{self.render_minor})"
-
-
-@dataclass(frozen=True)
-class SupportedTargets:
-    targets: tuple[gfx.GfxTarget, ...]
-    source: str
-    text: str = ""
+        units = f"{self.compute_units} compute units" if self.compute_units else f"{self.simd_count} SIMDs"
+        target = self.target.llvm_name if self.target else "unknown target"
+        return f"{target} ({kind}, {units}, /dev/dri/renderD{self.render_minor})"
 
     @property
-    def broken(self) -> bool:
-        return gfx.has_glued_targets(self.text)
+    def display_only(self) -> bool:
+        """Too small to beat the CPU at training (see MIN_COMPUTE_UNITS)."""
+        return self.compute_units is not None and self.compute_units < MIN_COMPUTE_UNITS
 
 
 @dataclass(frozen=True)
@@ -75,37 +83,92 @@ class Plan:
 
 
 def is_integrated(node: KfdNode) -> bool:
-    target = gfx.from_kfd_version(node.prop("gfx_target_version"))
+    target = node.target
     # Old APUs (Kaveri, Carrizo) showed up as one node with CPU cores and SIMDs.
     return (target is not None and target.llvm_name in INTEGRATED_TARGETS) or node.prop("cpu_cores_count") > 0
 
 
 def amd_gpus(nodes: tuple[KfdNode, ...]) -> list[AmdGpu]:
-    gpus = []
-    for node in sorted((n for n in nodes if n.is_gpu), key=lambda n: n.node):
-        target = gfx.from_kfd_version(node.prop("gfx_target_version"))
-        assert target is not None
-        gpus.append(
-            AmdGpu(
-                len(gpus),
-                node.node,
-                target,
-                node.prop("simd_count"),
-                node.prop("drm_render_minor"),
-                is_integrated(node),
-            )
+    """The GPU agents as ROCm numbers them (labkit.hostfacts.kfd: the gate reads the same)."""
+    return [
+        AmdGpu(
+            index,
+            node.node,
+            node.target,
+            node.prop("simd_count"),
+            node.prop("drm_render_minor"),
+            is_integrated(node),
+            node.compute_units,
+            node.pci_slot,
         )
-    return gpus
+        for index, node in enumerate(kfd.gpu_agents(nodes))
+    ]
+
+
+def decide(gpu: AmdGpu, supported: SupportedTargets) -> gfx.OverrideDecision:
+    if gpu.target is None:
+        return gfx.OverrideDecision(
+            "unknown",
+            None,
+            False,
+            "the kernel does not say which GPU target this is (no gfx_target_version in KFD's topology): "
+            "update the kernel",
+        )
+    return gfx.decide_override(gpu.target, list(supported.targets))
 
 
 def choose_amd(gpus: list[AmdGpu], supported: SupportedTargets) -> tuple[AmdGpu | None, gfx.OverrideDecision | None]:
-    """The GPU to use: a usable discrete one first (the most SIMDs), else a usable integrated one."""
+    """The GPU to use: a usable discrete one first (the most SIMDs), else a usable integrated
+    one; a display-only iGPU comes last (the plan then prefers the CPU)."""
     if not gpus:
         return None, None
-    decisions = {gpu.index: gfx.decide_override(gpu.target, list(supported.targets)) for gpu in gpus}
-    ranked = sorted(gpus, key=lambda g: (not decisions[g.index].usable, g.integrated, -g.simd_count, g.index))
+    decisions = {gpu.index: decide(gpu, supported) for gpu in gpus}
+    ranked = sorted(
+        gpus,
+        key=lambda g: (not decisions[g.index].usable, g.display_only, g.integrated, -g.simd_count, g.index),
+    )
     best = ranked[0]
     return best, decisions[best.index]
+
+
+def skipped_cards(facts: HostFacts, gpus: list[AmdGpu]) -> list[DrmCard]:
+    """AMD cards the kernel's DRM side has but ROCm's driver (KFD) did not register.
+
+    Matched by PCI address (the card's uevent PCI_SLOT_NAME against KFD's domain and
+    location_id); where either is unknown, only a surplus of cards can be seen."""
+    amd = [card for card in facts.cards if card.vendor == "AMD"]
+    if not facts.kfd_present:
+        return amd
+    slots = {gpu.pci_slot for gpu in gpus}
+    if all(card.pci_slot for card in amd) and None not in slots:
+        return [card for card in amd if card.pci_slot not in slots]
+    return amd[len(gpus) :] if len(amd) > len(gpus) else []
+
+
+SKIPPED_MARK = "did not register it"
+
+
+def is_skipped_note(warning: str) -> bool:
+    return SKIPPED_MARK in warning or "compute part (KFD) is not loaded" in warning
+
+
+def skipped_note(cards: list[DrmCard], *, kfd_present: bool) -> str:
+    names = ", ".join(f"{c.name} (PCI {c.pci_slot or '?'}, 1002:{c.device_id:04x})" for c in cards)
+    if not kfd_present:
+        return (
+            f"the kernel sees the AMD GPU {names}, but the amdgpu driver's compute part (KFD) is not loaded "
+            "(no /sys/class/kfd): `sudo dmesg | grep -i kfd` says why; a kernel built without CONFIG_HSA_AMD has none"
+        )
+    # amdkfd's own words (drivers/gpu/drm/amd/amdkfd/kfd_device.c): "kfd kfd: amdgpu: skipped
+    # device 1002:67df, PCI rejects atomics" (slot or board without PCIe atomics) and
+    # "... GC IP 0b0004 not supported in kfd" / "TAHITI not supported in kfd" (kernel too old
+    # for the chip, or a chip ROCm never supported).
+    return (
+        f"the kernel sees the AMD GPU {names}, but ROCm's driver (amdkfd) {SKIPPED_MARK}: "
+        "`sudo dmesg | grep kfd` says why: 'skipped device ..., PCI rejects atomics' (the slot or board "
+        "lacks PCIe atomics: try another slot) or '... not supported in kfd' (a kernel too old for this GPU: "
+        "update the kernel)"
+    )
 
 
 def _nvidia_present(facts: HostFacts) -> bool:
@@ -128,28 +191,34 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         return Plan("nvidia", "an NVIDIA GPU is present", warnings=tuple(warnings), env=_base_env("nvidia"))
 
     gpus = amd_gpus(facts.kfd_nodes)
-    if facts.is_wsl and (gpus or any(card.vendor == "AMD" for card in facts.cards) or facts.device("/dev/dxg")):
-        reason = (
-            "this is WSL2: AMD GPUs there go through /dev/dxg, and the lab's ROCm stack needs /dev/kfd "
-            "from a native Linux install; the CPU lab runs"
-        )
-        return Plan("cpu", reason, warnings=tuple(warnings), env=_base_env("cpu"))
+    if facts.is_wsl:
+        return Plan("cpu", wsl.plan_reason(), warnings=tuple(warnings), env=_base_env("cpu"))
+    skipped = skipped_cards(facts, gpus)
+    if skipped:
+        warnings.append(skipped_note(skipped, kfd_present=facts.kfd_present))
     if not gpus:
-        amd_cards = [c for c in facts.cards if c.vendor == "AMD"]
-        if amd_cards and not facts.kfd_present:
-            reason = "an AMD GPU is present but the amdgpu driver exposes no ROCm (KFD) devices; the CPU lab runs"
+        if skipped:
+            reason = skipped_note(skipped, kfd_present=facts.kfd_present) + "; the CPU lab runs"
         elif facts.cards:
             vendors = ", ".join(sorted({c.vendor for c in facts.cards}))
             reason = f"no GPU this lab can use ({vendors}); the CPU lab runs"
         else:
             reason = "no GPU found; the CPU lab runs"
-        return Plan("cpu", reason, warnings=tuple(warnings), env=_base_env("cpu"))
+        return Plan("cpu", reason, warnings=(), env=_base_env("cpu"))
 
     gpu, decision = choose_amd(gpus, supported)
     assert gpu is not None and decision is not None
     if not decision.usable:
         names = ", ".join(g.name for g in gpus)
         return Plan("cpu", f"{names}: {decision.reason}", gpu, decision, warnings=tuple(warnings), env=_base_env("cpu"))
+    if gpu.display_only:
+        reason = (
+            f"the only GPU, {gpu.name}, is a display engine: with {gpu.compute_units} compute units it trains "
+            f"slower than the CPU (ROCm could use it with HSA_OVERRIDE_GFX_VERSION={decision.override or 'unset'}, "
+            "but the CPU lab is faster); the CPU lab runs"
+        )
+        # No decision: no override is recommended for a card the lab does not use.
+        return Plan("cpu", reason, gpu, None, warnings=tuple(warnings), env=_base_env("cpu"))
 
     visible = str(gpu.index) if len(gpus) > 1 else None
     reason = decision.reason
@@ -167,22 +236,28 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
     env["ROCR_VISIBLE_DEVICES"] = visible
     if visible is not None:
         env["HIP_VISIBLE_DEVICES"] = None
-    kfd = facts.device("/dev/kfd")
-    render = facts.device(f"/dev/dri/renderD{gpu.render_minor}")
-    env.update(gpu_group_ids(kfd.gid if kfd else None, render.gid if render else None))
+    env.update(
+        gpu_group_ids(
+            kfd_device=facts.device("/dev/kfd"), render_device=facts.device(f"/dev/dri/renderD{gpu.render_minor}")
+        )
+    )
     return Plan("rocm", reason, gpu, decision, visible, tuple(warnings), env)
 
 
-def gpu_group_ids(kfd_gid: int | None, render_gid: int | None) -> dict[str, str | None]:
-    """The numeric groups compose.rocm.yaml adds: the render node's, and /dev/kfd's only where
-    it differs (older hosts give /dev/kfd to video; current ones give both to render, and
-    compose refuses the same group twice). LAB_VIDEO_GID, the old name, is removed."""
-    ids: dict[str, str | None] = {"LAB_VIDEO_GID": None, "LAB_KFD_GID": None}
-    if render_gid is not None:
-        ids["LAB_RENDER_GID"] = str(render_gid)
-    if kfd_gid is not None and kfd_gid != render_gid:
-        ids["LAB_KFD_GID"] = str(kfd_gid)
-    return ids
+def gpu_group_ids(*, kfd_device: DeviceFile | None, render_device: DeviceFile | None) -> dict[str, str | None]:
+    """The numeric groups compose.rocm.yaml adds, one slot per device: the group that opens it,
+    or none at all when the device is open to everyone (mode 666) or opens for root only
+    (the doctor's device check says what to do then). Root's group (0) is never handed to
+    the lab. On current hosts /dev/kfd and the render node share `render`, so one group
+    covers both and LAB_KFD_GID stays unset (compose refuses the same group twice).
+    LAB_VIDEO_GID, LAB_KFD_GID's old name, is removed."""
+    render_gid = render_device.group_to_add if render_device else None
+    kfd_gid = kfd_device.group_to_add if kfd_device else None
+    return {
+        "LAB_RENDER_GID": str(render_gid) if render_gid is not None else None,
+        "LAB_KFD_GID": str(kfd_gid) if kfd_gid is not None and kfd_gid != render_gid else None,
+        "LAB_VIDEO_GID": None,
+    }
 
 
 def _base_env(flavour: str) -> dict[str, str | None]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from labkit import gfx
 
-from labhost.plan import SupportedTargets
+from labhost.targets import SupportedTargets
 
 # Where Dockerfile.rocm puts what image/rocm_targets.py read from TensorFlow's libraries.
 TARGETS_FILE = "/opt/lab/rocm-tf-targets.json"

@@ -3,10 +3,11 @@ targets, the plan, and the doctor's context built from them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.hostfacts import flavour as hostflavour
 from labkit.settings import effective
 
 from labhost import checks, compose, docker, facts, plan, rocm_bases
@@ -73,16 +74,14 @@ def context(world: World, s: Survey) -> checks.Context:
     # Compose expands ~ and reads a relative path from the project folder.
     work_path = Path(work).expanduser()
     work_path = work_path if work_path.is_absolute() else world.repo / work_path
-    flavour = values.get("LAB_FLAVOUR") if values.get("LAB_FLAVOUR") in compose.COMPOSE_FILES else s.plan.flavour
-    image_present = False
+    flavour = hostflavour.in_use(configured=values.get("LAB_FLAVOUR"), detected=s.plan.flavour)
+    image_present = base_present = False
     if s.engine.usable:
         assert world.run is not None
         images = world.run(compose.command(flavour, "config", "--images"))
-        image_present = (
-            images.returncode == 0
-            and all(docker.image_labels(world.run, image) is not None for image in images.stdout.split())
-            and bool(images.stdout.split())
-        )
+        image_present = _all_here(world, images.stdout.split() if images.returncode == 0 else [])
+        model = world.run(compose.command(flavour, "config", "--format", "json"))
+        base_present = _all_here(world, docker.build_bases(model.stdout) if model.returncode == 0 else ())
     port = effective(values, "LAB_PORT") or ""
     address = effective(values, "LAB_BIND_ADDRESS") or ""
     return checks.Context(
@@ -97,8 +96,23 @@ def context(world: World, s: Survey) -> checks.Context:
         work_dir_exists=work_path.is_dir(),
         disk_free=world.disk_free(s.engine.root_dir) if s.engine.usable else None,
         image_present=image_present,
+        base_present=base_present,
         port_free=world.port_free(address, int(port)) if port.isdigit() else None,
+        compose_rocm=_text(world.repo / compose.COMPOSE_FILES["rocm"][-1]),
     )
+
+
+def _all_here(world: World, images: Sequence[str]) -> bool:
+    """Whether every one of these images is in the engine (and there is at least one)."""
+    assert world.run is not None
+    return bool(images) and all(docker.image_labels(world.run, image) is not None for image in images)
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def plan_summary(s: Survey) -> dict[str, object]:
@@ -118,10 +132,8 @@ def plan_summary(s: Survey) -> dict[str, object]:
 
 def lab_flavour(world: World, *, chosen: str | None = None) -> str:
     """The stack a command works on: --flavour, else LAB_FLAVOUR in .env, else what was detected."""
-    if chosen:
-        return chosen
     env = read_env(world)
     configured = env.values().get("LAB_FLAVOUR") if env else None
-    if configured in compose.COMPOSE_FILES:
-        return configured
+    if chosen or configured in hostflavour.FLAVOURS:
+        return hostflavour.in_use(chosen=chosen, configured=configured)
     return survey(world, ask_docker=False).plan.flavour

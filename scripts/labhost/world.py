@@ -17,6 +17,7 @@ from labhost import compose, docker, facts
 from labhost.envfile import EnvFile
 
 REPO = Path(__file__).resolve().parents[2]
+LONG_TIMEOUT = 1800.0  # seconds: a first GPU run compiles kernels (MIOpen, CUDA JIT) before it answers
 
 
 def interactive(argv: Sequence[str], cwd: Path) -> int:
@@ -60,6 +61,8 @@ class World:
     out: TextIO = sys.stdout
     err: TextIO = sys.stderr
     run: docker.Runner | None = None
+    # For commands that may take minutes (scripts/lab verify's benchmark and notebook).
+    run_long: docker.Runner | None = None
     interactive: Callable[[Sequence[str], Path], int] = interactive
     user: facts.User | None = None
     devices: facts.DeviceSource | None = None
@@ -69,6 +72,8 @@ class World:
     def __post_init__(self) -> None:
         if self.run is None:
             self.run = lambda argv: docker.subprocess_runner(argv, cwd=str(self.repo))
+        if self.run_long is None:
+            self.run_long = lambda argv: docker.subprocess_runner(argv, timeout=LONG_TIMEOUT, cwd=str(self.repo))
 
     @property
     def env_path(self) -> Path:

@@ -1,6 +1,9 @@
 """Write a file so that a crash at any moment leaves the old version or the new one, never
 a truncated mix: write a temporary file in the same folder, fsync it, rename it over the
-target (rename within one filesystem is atomic)."""
+target (rename within one filesystem is atomic).
+
+The one writer of files for both sides: notebooks and course files in the container, the
+generated token on the cache volume, and .env and reports on the host."""
 
 from __future__ import annotations
 
@@ -26,16 +29,20 @@ def _current_umask() -> int:
 
 
 @contextmanager
-def replacing(path: str | os.PathLike, *, text: bool = False, encoding: str = "utf-8") -> Iterator:
+def replacing(
+    path: str | os.PathLike, *, text: bool = False, encoding: str = "utf-8", mode: int | None = None
+) -> Iterator:
     """Yield a stream; on a clean exit its content replaces `path` in one step. The new file
-    keeps the old one's permission bits (or gets the usual ones for a new file)."""
+    gets `mode`, else keeps the old one's permission bits (or gets the usual ones for a new
+    file)."""
     target = Path(path)
     if target.is_symlink():
         target = target.parent / os.readlink(target)
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_current_umask()
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_current_umask()
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".~{target.name}.", suffix=".tmp")
     try:
@@ -54,3 +61,30 @@ def replacing(path: str | os.PathLike, *, text: bool = False, encoding: str = "u
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with replacing(path) as stream:
         stream.write(data)
+
+
+def write_text(path: str | os.PathLike, text: str, *, mode: int | None = None) -> None:
+    with replacing(path, text=True, mode=mode) as stream:
+        stream.write(text)
+
+
+def create_exclusive(path: str | os.PathLike, text: str, *, mode: int = 0o600) -> bool:
+    """Create `path` with `text`, complete or not at all; False (and nothing written) when
+    it exists already. A hard link of a finished temporary file is the atomic "create if
+    absent": a reader never sees the file half-written, and of two racing writers one wins."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".~{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        Path(temporary).unlink(missing_ok=True)

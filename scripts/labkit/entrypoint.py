@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shlex
 import sys
 from collections.abc import Callable, Mapping
@@ -22,6 +21,8 @@ from pathlib import Path
 
 from labkit import course, envcheck, gate, health, launch, shadow
 from labkit.diagnose import GateStatus, gate_policy
+from labkit.hostfacts import flavour as hostflavour
+from labkit.hostfacts import token as lab_token
 from labkit.runstate import RunState
 
 CONTAINER_PORT = 8888
@@ -81,23 +82,7 @@ def shell_command() -> list[str]:
 def resolve_token(env: Mapping[str, str], state_dir: Path) -> str:
     """The token from .env, or one generated once and kept on the cache volume so the
     student's bookmark survives restarts."""
-    if env.get("JUPYTER_TOKEN"):
-        return env["JUPYTER_TOKEN"]
-    token_file = state_dir / "jupyter-token"
-    try:
-        return token_file.read_text().strip()
-    except FileNotFoundError:
-        pass
-    state_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    # O_EXCL: two containers starting at once must not write two different tokens.
-    try:
-        handle = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return token_file.read_text().strip()
-    with os.fdopen(handle, "w") as stream:
-        stream.write(token + "\n")
-    return token
+    return env.get("JUPYTER_TOKEN") or lab_token.stored_token(state_dir)
 
 
 def say(message: str) -> None:
@@ -106,8 +91,8 @@ def say(message: str) -> None:
 
 def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
     """Run the gate and print its report. Returns (exit code if the start must stop, data)."""
-    flavour = env.get("LAB_FLAVOUR", "cpu")
-    require_gpu = env.get("LAB_REQUIRE_GPU", "true" if flavour != "cpu" else "false") == "true"
+    flavour = hostflavour.in_use(configured=env.get("LAB_FLAVOUR"))
+    require_gpu = hostflavour.requires_gpu(flavour, env)
     timeout = float(env.get("LAB_GATE_TIMEOUT", "120"))
     say(f"Checking TensorFlow and the GPU ({flavour} lab, at most {timeout:.0f} s)...")
     facts, found = gate.check(flavour=flavour, timeout=timeout, env=env)

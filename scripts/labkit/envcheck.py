@@ -26,25 +26,25 @@ def _check(name: str, value: str, setting: settings.Setting) -> Problem | None:
 
 
 def _gpu_groups(values: Mapping[str, str]) -> Problem | None:
-    """compose.rocm.yaml adds LAB_RENDER_GID and the /dev/kfd slot (LAB_KFD_GID, its old name
-    LAB_VIDEO_GID, else LAB_GID); compose refuses a group_add list with the same number twice."""
-    render = values.get("LAB_RENDER_GID")
-    if not render:
+    """compose.rocm.yaml adds two group slots, one per device: LAB_RENDER_GID (else LAB_GID,
+    a group the lab has anyway) and LAB_KFD_GID (its old name LAB_VIDEO_GID, else nogroup,
+    65534). Compose refuses a group_add list with the same number twice."""
+    render = settings.effective(values, "LAB_RENDER_GID")
+    kfd = settings.effective(values, "LAB_KFD_GID")
+    if render != kfd:
         return None
-    source = next((name for name in ("LAB_KFD_GID", "LAB_VIDEO_GID") if values.get(name)), "LAB_GID")
-    if settings.effective(values, "LAB_KFD_GID") != render:
-        return None
-    if source == "LAB_GID":
+    kfd_name = next((name for name in ("LAB_KFD_GID", "LAB_VIDEO_GID") if values.get(name)), "LAB_KFD_GID")
+    if values.get("LAB_RENDER_GID"):
         return Problem(
-            "LAB_RENDER_GID",
-            f"equals LAB_GID ({render}), and compose refuses the same group twice",
-            "set LAB_KFD_GID to the group of /dev/kfd (`stat -c %g /dev/kfd`)",
+            kfd_name,
+            f"equals LAB_RENDER_GID ({render}): /dev/kfd and the render node share that group, and compose "
+            "refuses the same group twice",
+            f"delete the {kfd_name} line (LAB_RENDER_GID covers both devices)",
         )
     return Problem(
-        source,
-        f"equals LAB_RENDER_GID ({render}): /dev/kfd and the render node share that group, and compose "
-        "refuses the same group twice",
-        f"delete the {source} line (LAB_RENDER_GID covers both devices)",
+        kfd_name,
+        f"equals LAB_GID ({kfd}), the group the render slot falls back to, and compose refuses the same group twice",
+        f"set LAB_RENDER_GID to the same number and delete the {kfd_name} line",
     )
 
 

@@ -7,45 +7,34 @@ launch forever; the parent must be able to give up and say so.
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
-from labkit import gfx
 from labkit.diagnose import Facts, Verdict, diagnose
 from labkit.diagnose_rocm import TARGETS_ENV
+from labkit.hostfacts import devices, kfd
 
-DEVICE_PATTERNS = ("/dev/kfd", "/dev/dri/renderD*", "/dev/nvidia*", "/dev/dxg")
 LOG_TAIL_CHARS = 20_000
 # Written by image/rocm_targets.py when Dockerfile.rocm builds the image (ROCm images only).
 COMPILED_TARGETS_FILE = "/opt/lab/rocm-tf-targets.json"
 
 
-def device_access(patterns: tuple[str, ...] = DEVICE_PATTERNS) -> dict[str, str]:
+def device_access(root: Path = Path("/")) -> dict[str, str]:
     """Which GPU device files exist here, and whether this user may open them."""
-    found = {}
-    for pattern in patterns:
-        for path in sorted(glob.glob(pattern)):
-            found[path] = "ok" if os.access(path, os.R_OK | os.W_OK) else "denied"
-    return found
+    return devices.access(root)
 
 
-def kfd_targets(topology: str = "/sys/class/kfd/kfd/topology/nodes") -> tuple[str, ...]:
-    """The GPUs' real LLVM targets from KFD's topology (visible in containers too; the
-    override does not change it), so the diagnosis can tell an override that does not fit."""
-    names = []
-    for properties in sorted(glob.glob(os.path.join(topology, "*", "properties"))):
-        try:
-            with open(properties) as stream:
-                target = gfx.from_kfd_properties(stream.read())
-        except OSError:
-            continue
-        if target is not None:
-            names.append(target.llvm_name)
-    return tuple(names)
+def kfd_targets(root: Path = Path("/"), *, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The LLVM targets of the GPUs this lab uses, from KFD's topology (visible in containers
+    too; the override does not change it), so the diagnosis can tell an override that does
+    not fit. Only the GPUs ROCR_VISIBLE_DEVICES / HIP_VISIBLE_DEVICES leave count, in the
+    order ROCm numbers them: setup hides an iGPU that way, and the override is judged against
+    the card the lab really uses, never against the hidden one."""
+    visible = kfd.visible_gpus(kfd.read_topology(root).nodes, environ)
+    return tuple(node.target.llvm_name for node in visible if node.target is not None)
 
 
 def compiled_targets(path: str = COMPILED_TARGETS_FILE) -> str | None:
@@ -95,7 +84,7 @@ def check(*, flavour: str, timeout: float, env: Mapping[str, str]) -> tuple[Fact
         flavour=flavour,
         env=dict(env),
         devices=device_access(),
-        kfd_targets=kfd_targets(),
+        kfd_targets=kfd_targets(environ=env),
     )
     return facts, diagnose(facts)
 

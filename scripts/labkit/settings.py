@@ -170,7 +170,7 @@ SETTINGS: tuple[Setting, ...] = (
     # --- AMD
     Setting(
         "LAB_RENDER_GID",
-        None,
+        "${LAB_GID:-1000}",
         v.device_group("/dev/dri/renderD128"),
         "the render node's group id: `stat -c %g /dev/dri/renderD128`",
         ROCM,
@@ -179,17 +179,18 @@ SETTINGS: tuple[Setting, ...] = (
         note=(
             "Numeric group ids that let the lab open the GPU's render node and /dev/kfd. Group names",
             "do not work: the image has no such groups, and their numbers differ between computers.",
+            "Leave a line out when its device needs no group (mode 666), and never use 0 (root's group):",
             "  LAB_RENDER_GID: stat -c %g /dev/dri/renderD128",
             "  LAB_KFD_GID:    stat -c %g /dev/kfd, only when that differs from LAB_RENDER_GID",
             "                  (on current systems both belong to the render group: leave it out)",
-            "`python3 scripts/lab setup` fills them in.",
+            "`python3 scripts/lab setup` fills in what this computer needs.",
         ),
         example="110",
-        required=True,
+        shown_default="(none)",
     ),
     Setting(
         "LAB_KFD_GID",
-        "${LAB_VIDEO_GID:-${LAB_GID:-1000}}",
+        "${LAB_VIDEO_GID:-65534}",
         v.device_group("/dev/kfd"),
         "/dev/kfd's group id, if not the render one: `stat -c %g /dev/kfd`",
         ROCM,

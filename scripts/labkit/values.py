@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from labkit import gfx, pullpolicy
+from labkit.hostfacts.flavour import FLAVOURS
 
-FLAVOURS = ("cpu", "nvidia", "rocm")
 MIN_TOKEN_LENGTH = 16
 # Tokens end up in a URL the student clicks: keep them to characters that need no escaping.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -203,9 +203,18 @@ def device_group(device: str) -> Check:
     """A numeric group id for `device` (group names fail: the image has no such groups)."""
 
     def check(key: str, value: str) -> Problem | None:
-        if value.isascii() and value.isdigit():
-            return None
-        return Problem(key, f"is {value!r}, not a numeric group id", f"set it to the number from `stat -c %g {device}`")
+        if not (value.isascii() and value.isdigit()):
+            return Problem(
+                key, f"is {value!r}, not a numeric group id", f"set it to the number from `stat -c %g {device}`"
+            )
+        if int(value) == 0:
+            return Problem(
+                key,
+                "is 0, root's group; the lab is never given root's group",
+                f"delete the line (a device open to everyone needs no group), or set the number from "
+                f"`stat -c %g {device}` when it is not 0",
+            )
+        return None
 
     return check
 

@@ -9,6 +9,7 @@ from fakehost import FIXTURES, R2_18_TARGETS, REPO, host, student
 from labhost import envsetup, plan
 from labhost.envfile import EnvFile, validate
 from labkit import gfx
+from labkit.hostfacts.devices import DeviceFile
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,8 @@ class Expect:
     warning: str | None = None
 
 
-# /dev/kfd and the render node share the render group on these hosts, so LAB_KFD_GID stays
-# out (see plan.gpu_group_ids; test_kfd_gets_its_own_slot_only_when_its_group_differs).
+# /dev/kfd and the render node share the render group on current hosts: one group opens
+# both, so LAB_KFD_GID stays unset (a device that needs no group gets none).
 CASES = [
     Expect("rx6700xt", "rocm", "gfx1031", "10.3.0", None, "110"),
     Expect("rx6600", "rocm", "gfx1032", "10.3.0", None, "105"),
@@ -36,6 +37,10 @@ CASES = [
     Expect("rx9070xt", "rocm", "gfx1201", None, None, "989"),
     Expect("rx580", "cpu", "gfx803"),
     Expect("igpu-plus-rx6700xt", "rocm", "gfx1031", "10.3.0", "1", "110"),
+    Expect("igpu-780m-first-plus-rx6600", "rocm", "gfx1032", "10.3.0", "1", "110"),
+    Expect("ryzen7000-igpu", "cpu"),
+    Expect("kfd-world-rw", "rocm", "gfx1031", "10.3.0", None, "110"),
+    Expect("780m-kernel-6.1", "cpu"),
     Expect("nvidia-toolkit", "nvidia"),
     Expect("nvidia-no-toolkit", "nvidia"),
     Expect("no-gpu", "cpu"),
@@ -86,6 +91,11 @@ def test_fixture_gets_the_right_env_file(case: Expect) -> None:
     assert "HIP_VISIBLE_DEVICES" not in values
 
 
+def _node(gid: int | None) -> DeviceFile | None:
+    """A device node as the host shows it: root-owned, mode 0660, in group `gid`."""
+    return None if gid is None else DeviceFile(path="/dev/x", uid=0, gid=gid, mode=0o660)
+
+
 @pytest.mark.parametrize(
     ("kfd", "render", "expected"),
     [
@@ -95,7 +105,7 @@ def test_fixture_gets_the_right_env_file(case: Expect) -> None:
     ],
 )
 def test_kfd_gets_its_own_slot_only_when_its_group_differs(kfd, render, expected) -> None:
-    ids = plan.gpu_group_ids(kfd, render)
+    ids = plan.gpu_group_ids(kfd_device=_node(kfd), render_device=_node(render))
 
     assert {key: ids[key] for key in expected} == expected
     assert ids["LAB_VIDEO_GID"] is None  # the old name is always moved aside

@@ -7,6 +7,8 @@ runs through the real engine in tests/stack/test_host_cli.py.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fakehost import FakeDocker
 from fakeworld import err, make_world
@@ -112,7 +114,15 @@ def test_a_missing_work_folder_stops_up_with_the_fix(tmp_path) -> None:
     assert world.ran == []
 
 
-def test_a_setting_the_stack_requires_is_asked_for_before_compose_would(tmp_path) -> None:
+def test_a_setting_the_stack_requires_is_asked_for_before_compose_would(tmp_path, monkeypatch) -> None:
+    # No compose file requires a setting today (the ROCm group ids became optional, issue 11);
+    # a row marked required, as a `${NAME:?...}` in a compose file would make it, is asked for.
+    from labkit import settings
+
+    required = tuple(
+        dataclasses.replace(row, required=True) if row.name == "LAB_RENDER_GID" else row for row in settings.SETTINGS
+    )
+    monkeypatch.setattr(settings, "SETTINGS", required)
     world = make_world(tmp_path, "no-gpu", env="LAB_FLAVOUR=rocm\n")
 
     assert cli.main(["up"], world) == 1

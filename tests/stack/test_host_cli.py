@@ -3,80 +3,16 @@ course folder, with their own .env. Bad settings stop it before anything starts.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import socket
 import subprocess
-import sys
 import uuid
 
 import dockerlab
-import pytest
-from dockerlab import REPO, free_port, make_workdir
-
-
-class Checkout:
-    """A student's copy of the repository with a .env, under a unique compose project."""
-
-    def __init__(self, root, workdir, settings: dict[str, str]):
-        self.root = root
-        self.project = f"cltest-cli-{uuid.uuid4().hex[:8]}"
-        files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
-        for name in filter(None, files.decode().split("\0")):
-            if (REPO / name).is_file():
-                (root / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(REPO / name, root / name)
-        self.port = free_port()
-        self.token = f"cli-token-{uuid.uuid4().hex}"
-        base = {
-            "LAB_IMAGE": dockerlab.CPU_LAB_IMAGE,
-            "LAB_UID": str(dockerlab.TEST_UID),
-            "LAB_GID": str(dockerlab.TEST_GID),
-            "LAB_WORK_DIR": str(workdir),
-            "LAB_PORT": str(self.port),
-            "JUPYTER_TOKEN": self.token,
-            "LAB_FLAVOUR": "cpu",
-        }
-        self.write_env({**base, **settings})
-
-    def write_env(self, values: dict[str, str]) -> None:
-        (self.root / ".env").write_text("# my settings\n" + "".join(f"{k}={v}\n" for k, v in values.items()))
-
-    def lab(self, *args: str, timeout: float = 300, path: str | None = None) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "JUPYTER_", "COMPOSE_"))}
-        if path is not None:
-            env["PATH"] = path
-        env["COMPOSE_PROJECT_NAME"] = self.project
-        command = [sys.executable, str(self.root / "scripts/lab"), *args]
-        return subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
-
-    def containers(self) -> list[str]:
-        listed = subprocess.run(
-            ["docker", "ps", "-a", "-q", "--filter", f"label=com.docker.compose.project={self.project}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return listed.stdout.split()
-
-    def down(self) -> None:
-        self.lab("down", "-v", "--timeout", "5")
-
-
-@pytest.fixture
-def checkout(cpu_lab_image, tmp_path, tmp_path_factory):
-    made = []
-
-    def make(**settings: str) -> Checkout:
-        root = tmp_path / f"course lab {len(made)}"
-        root.mkdir()
-        made.append(Checkout(root, make_workdir(tmp_path_factory), settings))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.down()
+from clicheckout import checkout_fixture  # noqa: F401 - the fixture `checkout`
+from dockerlab import make_workdir
 
 
 def test_up_starts_the_cpu_lab_prints_the_plain_command_and_the_url(checkout):
@@ -163,15 +99,35 @@ def test_plain_compose_refuses_a_missing_work_folder_with_dockers_own_message(ch
     assert not missing.exists()
 
 
-def test_rocm_overlay_without_group_ids_names_the_missing_setting(checkout):
+def test_rocm_on_a_host_without_the_gpu_devices_stops_before_anything_starts(checkout):
+    # The group ids are optional now (a device open to everyone needs none); what this host
+    # lacks is /dev/kfd itself, and `up` says so before compose builds or starts anything.
     student = checkout(LAB_FLAVOUR="rocm")
     result = student.lab("up")
-    assert result.returncode != 0
-    assert result.stderr.splitlines()[0] == (
-        ".env: LAB_RENDER_GID: is not set, and the rocm stack needs it. "
-        "Fix: set it to the number from `stat -c %g /dev/dri/renderD128`, or run `scripts/lab setup`."
-    )
+    assert result.returncode == 1
+    assert "missing: /dev/kfd" in result.stderr
+    assert "Nothing was started" in result.stderr
     assert student.containers() == []
+
+
+def test_the_disk_need_comes_from_the_base_the_engine_holds(checkout, standin_images):
+    # The ROCm stand-in base is in the engine, the lab image not yet: only the lab layer has to
+    # fit. A base the engine lacks makes the doctor ask for the whole image. Worded so it holds
+    # whatever this machine has free.
+    never_built = f"courselab.invalid/lab:never-built-{uuid.uuid4().hex[:8]}"
+    base_here = checkout(LAB_FLAVOUR="rocm", LAB_ROCM_BASE_IMAGE=standin_images["rocm"], LAB_ROCM_IMAGE=never_built)
+    no_base = checkout(
+        LAB_FLAVOUR="rocm",
+        LAB_ROCM_BASE_IMAGE=f"courselab.invalid/base:absent-{uuid.uuid4().hex[:8]}",
+        LAB_ROCM_IMAGE=never_built,
+    )
+
+    def disk_line(student) -> str:
+        result = student.lab("doctor", "--json")
+        return {c["name"]: c["detail"] for c in json.loads(result.stdout)["checks"]}["disk"]
+
+    assert "the lab layer on the rocm base already here needs about 3 GB" in disk_line(base_here)
+    assert "the rocm image (its base and the lab layer) needs about 45 GB" in disk_line(no_base)
 
 
 def test_unwritable_work_folder_stops_the_lab_with_the_fix(checkout, tmp_path_factory):

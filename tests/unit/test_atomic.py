@@ -56,3 +56,25 @@ def test_writing_through_a_symlink_replaces_the_linked_file(tmp_path):
     atomic.write_bytes(tmp_path / "link.txt", b"new")
     assert (tmp_path / "link.txt").is_symlink()
     assert real.read_text() == "new"
+
+
+def test_create_exclusive_writes_once_and_never_replaces(tmp_path):
+    target = tmp_path / "state" / "once"
+
+    assert atomic.create_exclusive(target, "first\n", mode=0o600) is True
+    assert atomic.create_exclusive(target, "second\n", mode=0o600) is False
+
+    assert target.read_text() == "first\n"
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["once"]
+
+
+def test_write_text_sets_the_mode_asked_for(tmp_path):
+    target = tmp_path / ".env"
+    target.write_text("OLD=1\n")
+    os.chmod(target, 0o644)
+
+    atomic.write_text(target, "NEW=1\n", mode=0o600)
+
+    assert target.read_text() == "NEW=1\n"
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600

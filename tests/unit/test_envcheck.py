@@ -102,9 +102,15 @@ def test_a_kfd_group_equal_to_the_render_group_is_refused_like_compose_does(name
     assert f"delete the {name} line" in problems[0].fix
 
 
-def test_without_a_kfd_group_the_lab_gid_fills_the_slot_and_must_differ_too():
-    problems = envcheck.validate({"LAB_GID": "110", "LAB_RENDER_GID": "110"})
-    assert [p.key for p in problems] == ["LAB_RENDER_GID"]
+def test_without_a_render_group_the_lab_gid_fills_that_slot_and_must_differ_too():
+    # compose.rocm.yaml's render slot falls back to LAB_GID; the /dev/kfd slot must differ.
+    problems = envcheck.validate({"LAB_GID": "110", "LAB_KFD_GID": "110"})
+    assert [p.key for p in problems] == ["LAB_KFD_GID"]
+    assert "LAB_GID" in problems[0].message
+
+
+def test_without_a_kfd_group_the_slot_is_nogroup_and_any_render_group_passes():
+    assert envcheck.validate({"LAB_GID": "110", "LAB_RENDER_GID": "110"}) == []
 
 
 def test_the_old_name_of_lab_kfd_gid_still_works_with_a_notice():

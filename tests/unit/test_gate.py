@@ -42,7 +42,6 @@ def test_report_names_versions_and_each_gpu():
 
 def test_probe_timeout_is_reported_not_hung(monkeypatch):
     # A real child that sleeps past the timeout: the gate must give up and say so.
-    monkeypatch.setattr(gate, "DEVICE_PATTERNS", ())
     import subprocess
     import sys
 
@@ -68,13 +67,14 @@ def test_gpu_flavours_refuse_cpu_only_and_cpu_flavour_proceeds():
 
 
 def test_kfd_targets_read_from_a_topology_tree(tmp_path):
-    # Real layout: one folder per node; CPU nodes report gfx_target_version 0.
-    (tmp_path / "0").mkdir()
-    (tmp_path / "0" / "properties").write_text("cpu_cores_count 16\nsimd_count 0\ngfx_target_version 0\n")
-    (tmp_path / "1").mkdir()
-    (tmp_path / "1" / "properties").write_text("cpu_cores_count 0\nsimd_count 80\ngfx_target_version 100301\n")
-    assert gate.kfd_targets(str(tmp_path)) == ("gfx1031",)
+    # Real layout: one folder per node; CPU nodes report simd_count 0 and gfx_target_version 0.
+    nodes = tmp_path / "sys/class/kfd/kfd/topology/nodes"
+    (nodes / "0").mkdir(parents=True)
+    (nodes / "0" / "properties").write_text("cpu_cores_count 16\nsimd_count 0\ngfx_target_version 0\n")
+    (nodes / "1").mkdir()
+    (nodes / "1" / "properties").write_text("cpu_cores_count 0\nsimd_count 80\ngfx_target_version 100301\n")
+    assert gate.kfd_targets(tmp_path, environ={}) == ("gfx1031",)
 
 
 def test_no_kfd_topology_means_no_targets(tmp_path):
-    assert gate.kfd_targets(str(tmp_path / "missing")) == ()
+    assert gate.kfd_targets(tmp_path / "missing", environ={}) == ()

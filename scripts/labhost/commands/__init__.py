@@ -59,6 +59,7 @@ COMMANDS: dict[str, str] = {
     "logs": "labhost.commands.passthrough:LOGS",
     "ps": "labhost.commands.passthrough:PS",
     "report": "labhost.commands.report:COMMAND",
+    "verify": "labhost.commands.verify:COMMAND",
     "lock": "labhost.commands.lock:COMMAND",
     "release": "labhost.commands.release:COMMAND",
     "export": "labhost.commands.handout:EXPORT",

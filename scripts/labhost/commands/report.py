@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 from pathlib import Path
+
+from labkit import atomic
 
 from labhost import checks, compose, output, report
 from labhost.commands import Command
@@ -54,8 +55,7 @@ def run(args: argparse.Namespace, world: World) -> int:
     ]
     text = report.build(sections, secrets)
     target = Path(args.output)
-    target.write_text(text)
-    os.chmod(target, 0o644)
+    atomic.write_text(target, text, mode=0o644)
     world.say(f"Wrote {target}: send this file to your instructor or TA (tokens are removed).")
     return 0
 

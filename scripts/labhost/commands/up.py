@@ -15,13 +15,16 @@ from labhost.envfile import EnvFile, validate
 from labhost.survey import context, lab_flavour, survey
 from labhost.world import World, read_env
 
-# What must hold before `up` starts anything (the doctor runs the same checks): Docker usable,
-# room for the image (a build that fills the disk dies half-way with a cryptic error), the
-# port free.
+# What must hold before `up` starts anything (the doctor runs the same checks), in the order
+# a student fixes them: Docker usable, the GPU's device files there and openable with the
+# groups .env gives (no disk space helps a host without /dev/kfd), room for what still has to
+# be pulled or built (labhost.diskneed: a build that fills the disk dies half-way with a cryptic
+# error), the port free, the work folder usable.
 START_CHECKS = (
     checks.docker_cli,
     checks.docker_engine,
     checks.compose_v2,
+    checks.device_files,
     checks.disk,
     checks.port,
     checks.work_dir,
