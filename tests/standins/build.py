@@ -28,6 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import cuda_userspace
+
 HERE = Path(__file__).resolve().parent
 SUITE = "bookworm"
 MIRROR = os.environ.get("COURSELAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -50,8 +52,8 @@ def tagged(name: str) -> str:
 
 
 CPU_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}")
-# The -gpu (CUDA) official images differ from the CPU ones in CUDA libraries only, which a
-# machine without an NVIDIA driver cannot use anyway: same TensorFlow layer, own name.
+# The -gpu (CUDA) official image: the CUDA build of TensorFlow on CUDA 12.3 and cuDNN 8.9 in
+# apt's layout, without the cuDNN 9 that TensorFlow 2.20 opens (Dockerfile.cuda, cuda_userspace.py).
 CUDA_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}-gpu")
 
 
@@ -138,7 +140,7 @@ def rootfs_tarball(key: str) -> Path:
     return tarball
 
 
-def build(name: str, recipe: str, dockerfile: str, args: dict[str, str]) -> None:
+def build(name: str, recipe: str, dockerfile: str, args: dict[str, str], context: Path = HERE) -> None:
     if image_recipe(name) == recipe:
         log(f"{name} is up to date")
         return
@@ -147,7 +149,7 @@ def build(name: str, recipe: str, dockerfile: str, args: dict[str, str]) -> None
     command += ["--label", f"{LABEL}=true", "--label", f"{LABEL}.recipe={recipe}"]
     for key, value in args.items():
         command += ["--build-arg", f"{key}={value}"]
-    subprocess.run([*command, str(HERE)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*command, str(context)], check=True, stdout=subprocess.DEVNULL)
 
 
 def prune_old_rootfs(current_key: str) -> None:
@@ -200,10 +202,11 @@ def ensure() -> dict[str, str]:
     tf_dockerfile = (HERE / "Dockerfile.tensorflow").read_bytes()
     tf_layer = tagged(f"courselab-standin/tensorflow-layer:{TF_VERSION}")
     tf_recipe = digest(rootfs_key.encode(), tf_dockerfile, TF_VERSION.encode())
-    build(tf_layer, tf_recipe, "Dockerfile.tensorflow", {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION})
+    tf_args = {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION}
+    build(tf_layer, tf_recipe, "Dockerfile.tensorflow", tf_args)
 
     flavour_dockerfile = (HERE / "Dockerfile.flavour").read_bytes()
-    images = {"cpu": CPU_IMAGE, "cuda": CUDA_IMAGE}
+    images = {"cpu": CPU_IMAGE}
     for flavour, name in images.items():
         recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode())
         build(name, recipe, "Dockerfile.flavour", {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour})
@@ -222,6 +225,15 @@ def ensure() -> dict[str, str]:
         recipe = digest(base_recipe.encode(), rocm_inputs, repr(sorted(args.items())).encode())
         build(standin.name, recipe, "Dockerfile.rocm", args)
         images[flavour] = standin.name
+
+    # The CUDA stand-in: the CUDA TensorFlow wheel, then the official image's CUDA user space.
+    cuda_tf_layer = tagged(f"courselab-standin/tensorflow-layer:{TF_VERSION}-cuda")
+    cuda_tf_recipe = digest(tf_recipe.encode(), b"tensorflow")
+    build(cuda_tf_layer, cuda_tf_recipe, "Dockerfile.tensorflow", {**tf_args, "TF_PACKAGE": "tensorflow"})
+    tree, tree_key = cuda_userspace.layout(cache_dir(), prune=not NAMESPACE)
+    cuda_recipe = digest(cuda_tf_recipe.encode(), (HERE / "Dockerfile.cuda").read_bytes(), tree_key.encode())
+    build(CUDA_IMAGE, cuda_recipe, "Dockerfile.cuda", {"TF_IMAGE": cuda_tf_layer}, context=tree)
+    images["cuda"] = CUDA_IMAGE
     return images
 
 
