@@ -17,6 +17,12 @@ ARG LAB_LOCK=cpu
 LABEL org.opencontainers.image.title="course lab" \
       org.opencontainers.image.description="JupyterLab and the course's tools on a vendor TensorFlow image"
 
+# CUDA compiles the kernels a card has no prebuilt code for from PTX on first use (minutes for
+# TensorFlow): keep them on the cache volume, up to the documented maximum (4 GiB), so a
+# recreated container does not compile them again (as Dockerfile.rocm does for MIOpen).
+ENV CUDA_CACHE_PATH=/cache/cuda \
+    CUDA_CACHE_MAXSIZE=4294967296
+
 # ==== common lab recipe: Dockerfile and Dockerfile.rocm carry this block byte for byte ====
 # (tests/unit/test_dockerfiles.py). Flavour-specific lines go above it.
 ENV LAB_VENV=/opt/lab-venv
