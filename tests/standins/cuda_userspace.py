@@ -7,7 +7,8 @@ machines, but PyPI carries the same builds as wheels: the versions below are CUD
 update 2's components and cuDNN 8.9.6.50. They are unpacked into the folders the apt packages
 use, with the loader configuration those packages add, so the stand-in resolves libraries
 exactly as the official image does: CUDA 12.3 through ld.so.cache, cuDNN 8 from
-/usr/lib/x86_64-linux-gnu, and no cuDNN 9 anywhere.
+/usr/lib/x86_64-linux-gnu, and no cuDNN 9 anywhere. Left out, to keep the stand-in 1.1 GB
+smaller: cuDNN 8's sub-libraries, which only libcudnn.so.8 itself would open.
 
 Cached in $COURSELAB_CACHE: the wheels (by file name, so by version) and the unpacked tree
 (by the content of this recipe). Both are optional: a cold run downloads and unpacks again.
@@ -68,12 +69,14 @@ def pins() -> list[str]:
 
 
 def destination(wheel_name: str, member: str) -> str | None:
-    """Where a file of a wheel goes in the apt layout (None: not a shared library)."""
+    """Where a file of a wheel goes in the apt layout (None: left out)."""
     name = Path(member).name
     if "/lib/" not in member or ".so" not in name:
         return None
     if wheel_name == CUDNN_WHEEL[0]:
-        return f"{DISTRO_LIB}/{name}"
+        # libcudnn.so.8 itself, not the 1.1 GB of sub-libraries it opens on demand
+        # (libcudnn_cnn_infer.so.8, ...): TensorFlow 2.20 never opens cuDNN 8 at all.
+        return f"{DISTRO_LIB}/{name}" if name.startswith("libcudnn.so.") else None
     if wheel_name == "nvidia-cuda-cupti-cu12":
         return f"{CUPTI_LIB}/{name}"
     return f"{TARGET_LIB}/{name}"
