@@ -60,7 +60,8 @@ BUILD_INFO = Path("python/platform/build_info.py")
 DSO_LOADER_LIBRARY = "libtensorflow_framework.so.2"
 # "00-" sorts before the CUDA packages' "000_cuda.conf" and "988_cuda-12.conf".
 LD_CONF = Path("/etc/ld.so.conf.d/00-courselab-cuda-wheels.conf")
-RTLD_DI_LINKMAP = 2
+RTLD_DI_LINKMAP = 2  # <dlfcn.h>
+SHT_DYNAMIC, DT_NEEDED, DT_RPATH, DT_RUNPATH = 6, 1, 15, 29  # <elf.h>
 
 
 class Undecidable(Exception):
@@ -132,9 +133,9 @@ def elf_dynamic(data: bytes) -> Dynamic:
     (shoff,) = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
     sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
-    values: dict[int, list[str]] = {1: [], 15: [], 29: []}
+    values: dict[int, list[str]] = {DT_NEEDED: [], DT_RPATH: [], DT_RUNPATH: []}
     for _name, kind, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
-        if kind != 6:  # SHT_DYNAMIC
+        if kind != SHT_DYNAMIC:
             continue
         strtab_offset = sections[link][4]
         for position in range(offset, offset + size, entsize or 16):
@@ -144,9 +145,9 @@ def elf_dynamic(data: bytes) -> Dynamic:
             if tag in values:
                 end = data.index(b"\0", strtab_offset + value)
                 values[tag].append(data[strtab_offset + value : end].decode())
-    split = [path for text in values[15] for path in text.split(":") if path]
-    run = [path for text in values[29] for path in text.split(":") if path]
-    return Dynamic(needed=tuple(values[1]), rpath=tuple(split), runpath=tuple(run))
+    rpath = [path for text in values[DT_RPATH] for path in text.split(":") if path]
+    runpath = [path for text in values[DT_RUNPATH] for path in text.split(":") if path]
+    return Dynamic(needed=tuple(values[DT_NEEDED]), rpath=tuple(rpath), runpath=tuple(runpath))
 
 
 def search_dirs(dynamic: Dynamic, *, origin: str, ld_library_path: str) -> list[tuple[str, str]]:

@@ -211,8 +211,7 @@ def ensure() -> dict[str, str]:
     tf_dockerfile = (HERE / "Dockerfile.tensorflow").read_bytes()
     tf_layer = tagged(f"courselab-standin/tensorflow-layer:{TF_VERSION}")
     tf_recipe = digest(rootfs_key.encode(), tf_dockerfile, TF_VERSION.encode())
-    tf_args = {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION}
-    build(tf_layer, tf_recipe, "Dockerfile.tensorflow", tf_args)
+    build(tf_layer, tf_recipe, "Dockerfile.tensorflow", {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION})
 
     flavour_dockerfile = (HERE / "Dockerfile.flavour").read_bytes()
     images = {"cpu": CPU_IMAGE}
@@ -236,12 +235,10 @@ def ensure() -> dict[str, str]:
         images[flavour] = standin.name
 
     # The CUDA stand-in: the CUDA TensorFlow wheel, then the official image's CUDA user space.
-    cuda_tf_layer = tagged(f"courselab-standin/tensorflow-layer:{TF_VERSION}-cuda")
-    cuda_tf_recipe = digest(tf_recipe.encode(), b"tensorflow")
-    build(cuda_tf_layer, cuda_tf_recipe, "Dockerfile.tensorflow", {**tf_args, "TF_PACKAGE": "tensorflow"})
     tree, tree_key = cuda_userspace.layout(cache_dir(), prune=not NAMESPACE)
-    cuda_recipe = digest(cuda_tf_recipe.encode(), (HERE / "Dockerfile.cuda").read_bytes(), tree_key.encode())
-    build(CUDA_IMAGE, cuda_recipe, "Dockerfile.cuda", {"TF_IMAGE": cuda_tf_layer}, context=tree)
+    cuda_recipe = digest(tf_recipe.encode(), (HERE / "Dockerfile.cuda").read_bytes(), tree_key.encode())
+    cuda_args = {"TF_IMAGE": tf_layer, "TF_VERSION": TF_VERSION}
+    build(CUDA_IMAGE, cuda_recipe, "Dockerfile.cuda", cuda_args, context=tree)
     images["cuda"] = CUDA_IMAGE
     return images
 
