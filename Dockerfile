@@ -8,6 +8,14 @@
 # CPU and a -gpu variant and whose TensorFlow is on PyPI for Python 3.11 (2.20.0). Tags are
 # never "latest": the whole class must get the same image. Instructors change it in .env
 # (LAB_BASE_IMAGE), and the image name/tag they hand out in LAB_IMAGE.
+#
+# NVIDIA (compose.nvidia.yaml): tensorflow/tensorflow:2.20.0-gpu, because it is the official
+# image with the CUDA build of TensorFlow (the CPU tag has tensorflow-cpu, which cannot use a
+# GPU) and NVIDIA's container settings (nvidia/cuda base). It is incomplete: CUDA 12.3 and
+# cuDNN 8.9 (tensorflow/build's gpu.packages.txt) under a TensorFlow that opens cuDNN 9, so on
+# its own it runs on the CPU (tensorflow/build#221). No official tag fixes that, so the nvidia
+# lock adds TensorFlow's own and-cuda wheels and the build proves every library TensorFlow
+# opens can be loaded (image/cuda_libs.py); the base's own CUDA 12.3 stays, unused.
 ARG BASE_IMAGE=tensorflow/tensorflow:2.20.0
 FROM ${BASE_IMAGE}
 
