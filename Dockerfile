@@ -8,6 +8,14 @@
 # CPU and a -gpu variant and whose TensorFlow is on PyPI for Python 3.11 (2.20.0). Tags are
 # never "latest": the whole class must get the same image. Instructors change it in .env
 # (LAB_BASE_IMAGE), and the image name/tag they hand out in LAB_IMAGE.
+#
+# NVIDIA (compose.nvidia.yaml): tensorflow/tensorflow:2.20.0-gpu, because it is the official
+# image with the CUDA build of TensorFlow (the CPU tag has tensorflow-cpu, which cannot use a
+# GPU) and NVIDIA's container settings (nvidia/cuda base). It is incomplete: CUDA 12.3 and
+# cuDNN 8.9 (tensorflow/build's gpu.packages.txt) under a TensorFlow that opens cuDNN 9, so on
+# its own it runs on the CPU (tensorflow/build#221). No official tag fixes that, so the nvidia
+# lock adds TensorFlow's own and-cuda wheels and the build proves every library TensorFlow
+# opens can be loaded (image/cuda_libs.py); the base's own CUDA 12.3 stays, unused.
 ARG BASE_IMAGE=tensorflow/tensorflow:2.20.0
 FROM ${BASE_IMAGE}
 
@@ -16,6 +24,12 @@ FROM ${BASE_IMAGE}
 ARG LAB_LOCK=cpu
 LABEL org.opencontainers.image.title="course lab" \
       org.opencontainers.image.description="JupyterLab and the course's tools on a vendor TensorFlow image"
+
+# CUDA compiles the kernels a card has no prebuilt code for from PTX on first use (minutes for
+# TensorFlow): keep them on the cache volume, up to the documented maximum (4 GiB), so a
+# recreated container does not compile them again (as Dockerfile.rocm does for MIOpen).
+ENV CUDA_CACHE_PATH=/cache/cuda \
+    CUDA_CACHE_MAXSIZE=4294967296
 
 # ==== common lab recipe: Dockerfile and Dockerfile.rocm carry this block byte for byte ====
 # (tests/unit/test_dockerfiles.py). Flavour-specific lines go above it.
@@ -37,7 +51,7 @@ ENV PATH=/opt/lab-venv/bin:$PATH \
 # The lab layer, installed from this flavour's hashed lock only (image/locks/, made by
 # `scripts/lab lock`). Only its own inputs are copied first, so editing scripts/ or lab/
 # never reinstalls Python packages.
-COPY image/requirements-lab.txt image/lock-exclude.txt image/install-lab-layer.sh image/baseline.py image/lockfile.py /opt/lab-build/
+COPY image/requirements-lab.txt image/lock-exclude.txt image/install-lab-layer.sh image/baseline.py image/lockfile.py image/cuda_libs.py /opt/lab-build/
 COPY image/locks/${LAB_LOCK}.txt /opt/lab-build/lock.txt
 RUN sh /opt/lab-build/install-lab-layer.sh && rm -rf /opt/lab-build /root/.cache
 # Students' `pip install` (terminal, `!pip`, `%pip`): into the cache volume, so it persists

@@ -36,6 +36,21 @@ echo "lab layer: $(wc -l < "$LAB_VENV/base-constraints.txt") base packages pinne
 "$LAB_VENV/bin/python" "$build_dir/lockfile.py" pip-check "$build_dir/lock-exclude.txt" "$build_dir/base-pip-check.txt"
 "$LAB_VENV/bin/python" "$build_dir/baseline.py" verify "$LAB_VENV/base-constraints.txt"
 
+# A CUDA build of TensorFlow opens CUDA libraries the base may lack (the official -gpu images
+# carry cuDNN 8.9; TensorFlow 2.18 and newer open cuDNN 9). The nvidia lock carries the wheels
+# of TensorFlow's own `and-cuda` extra (image/lock-inputs/nvidia.py); cuda_libs.py puts them on
+# the loader's path and proves TensorFlow can open every library it needs, or the build fails.
+# Nothing happens here for CPU and ROCm builds (no and-cuda requirements to print).
+cuda_requirements=$("$base_python" "$build_dir/cuda_libs.py" requirements)
+if [ -n "$cuda_requirements" ]; then
+    "$LAB_VENV/bin/python" "$build_dir/cuda_libs.py" register
+    "$LAB_VENV/bin/python" "$build_dir/cuda_libs.py" check || {
+        echo "lab layer: Fix: build with the lock that carries TensorFlow's CUDA wheels (LAB_LOCK=nvidia," \
+            "as compose.nvidia.yaml does; \`scripts/lab lock --flavour nvidia\` re-makes it)" >&2
+        exit 1
+    }
+fi
+
 # The full package list of the lab environment: the release manifest and the report bundle
 # read it, and students' `pip install` is held to it (PIP_CONSTRAINT in the Dockerfile).
 "$LAB_VENV/bin/python" "$build_dir/baseline.py" freeze > "$LAB_VENV/lab-packages.txt"

@@ -40,7 +40,8 @@ def run(command: list[str], *, check: bool = True, timeout: float = 900, **kwarg
 
 
 def build_image(dockerfile: str, base_image: str, tag: str, *, args: dict[str, str] | None = None) -> None:
-    command = ["docker", "build", "-f", str(REPO / dockerfile), "--build-arg", f"BASE_IMAGE={base_image}"]
+    command = ["docker", "build", *standins.cache_flags(), "-f", str(REPO / dockerfile)]
+    command += ["--build-arg", f"BASE_IMAGE={base_image}"]
     for key, value in (args or {}).items():
         command += ["--build-arg", f"{key}={value}"]
     run([*command, "-t", tag, str(REPO)])

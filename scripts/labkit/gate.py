@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from labkit import diagnose_nvidia
 from labkit.diagnose import Facts, Verdict, diagnose
 from labkit.diagnose_rocm import TARGETS_ENV
 from labkit.hostfacts import devices, kfd
@@ -60,11 +61,21 @@ def parse_probe_stdout(stdout: str) -> dict:
     return {}
 
 
+def probe_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The probe's environment: the lab's, with TensorFlow's log turned up so the diagnosis
+    sees what it needs. TensorFlow 2.20 names a library it cannot open only at INFO level
+    through VLOG(1) in dso_loader.cc ("Could not load dynamic library 'libcudnn.so.9'"), and
+    logs "Ignoring visible gpu device" at INFO too; TF_CPP_MIN_LOG_LEVEL=1 hides both."""
+    return {**env, "TF_CPP_MIN_LOG_LEVEL": "0", "TF_CPP_VMODULE": "dso_loader=1"}
+
+
 def run_probe(*, timeout: float, env: Mapping[str, str]) -> tuple[dict, str, bool, int | None]:
     """Returns (probe data, log text, timed out, exit code)."""
     command = [sys.executable, "-m", "labkit.probe"]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=dict(env), check=False)
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=probe_env(env), check=False
+        )
     except subprocess.TimeoutExpired as expired:
         log = expired.stderr.decode(errors="replace") if isinstance(expired.stderr, bytes) else (expired.stderr or "")
         return {}, log[-LOG_TAIL_CHARS:], True, None
@@ -113,6 +124,7 @@ def report_lines(facts: Facts) -> list[str]:
             else (gpu.get("error") or "wrong results")
         )
         lines.append(f"GPU {gpu.get('name')}: {name}: {state}")
+        lines.extend(diagnose_nvidia.kernel_notes(gpu, build))
     if not facts.gpus:
         lines.append("GPUs: none visible to TensorFlow")
     return lines

@@ -2,7 +2,10 @@
 
 It imports TensorFlow, lists the GPUs and runs a small matmul and a convolution on each,
 checking the numbers against the CPU. It prints one JSON object on its last stdout line;
-TensorFlow's own log lines go to stderr, which the gate captures for the diagnosis.
+TensorFlow's own log lines go to stderr, which the gate captures for the diagnosis. Where
+the NVIDIA Container Toolkit put `nvidia-smi` into the container, its answer goes to stderr
+first: NVML's own words ("Failed to initialize NVML: Insufficient Permissions") are the
+clearest sign of a driver or permission problem, and TensorFlow does not print them.
 
 Output fields (all always present):
   python, tensorflow, build      versions; build is tf.sysconfig.get_build_info()
@@ -18,6 +21,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -49,13 +54,31 @@ def read_nvidia_driver(root: Path = Path("/")) -> str | None:
     return None
 
 
+def report_nvidia_smi(timeout: float = 15) -> None:
+    """`nvidia-smi -L` to stderr, where the gate reads TensorFlow's log (bounded: a wedged
+    driver can hang it too)."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return
+    try:
+        done = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=timeout, check=False)
+        text = done.stdout + done.stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        text = f"nvidia-smi did not answer: {exc}\n"
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    sys.stderr.flush()
+
+
 def _workload(tf):
-    """Deterministic inputs, so the CPU and GPU results are comparable."""
-    rng = tf.random.Generator.from_seed(1234)
-    a = rng.normal((MATRIX_SIZE, MATRIX_SIZE))
-    b = rng.normal((MATRIX_SIZE, MATRIX_SIZE))
-    images = rng.normal((4, 32, 32, 3))
-    kernels = rng.normal((3, 3, 3, 8))
+    """Deterministic inputs, so the CPU and GPU results are comparable. Made on the CPU: on
+    a GPU TensorFlow has no kernels for, generating them would fail before any GPU is tried,
+    and the per-GPU error the diagnosis reads would be lost."""
+    with tf.device("/CPU:0"):
+        rng = tf.random.Generator.from_seed(1234)
+        a = rng.normal((MATRIX_SIZE, MATRIX_SIZE))
+        b = rng.normal((MATRIX_SIZE, MATRIX_SIZE))
+        images = rng.normal((4, 32, 32, 3))
+        kernels = rng.normal((3, 3, 3, 8))
     return a, b, images, kernels
 
 
@@ -78,6 +101,7 @@ def probe() -> dict:
         "cpu_ok": False,
         "error": None,
     }
+    report_nvidia_smi()
     try:
         import tensorflow as tf
     except Exception as exc:  # an ImportError, or a crash in TF's own init code

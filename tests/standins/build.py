@@ -25,8 +25,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import cuda_userspace
 
 HERE = Path(__file__).resolve().parent
 SUITE = "bookworm"
@@ -50,8 +53,8 @@ def tagged(name: str) -> str:
 
 
 CPU_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}")
-# The -gpu (CUDA) official images differ from the CPU ones in CUDA libraries only, which a
-# machine without an NVIDIA driver cannot use anyway: same TensorFlow layer, own name.
+# The -gpu (CUDA) official image: the CUDA build of TensorFlow on CUDA 12.3 and cuDNN 8.9 in
+# apt's layout, without the cuDNN 9 that TensorFlow 2.20 opens (Dockerfile.cuda, cuda_userspace.py).
 CUDA_IMAGE = tagged(f"courselab-standin/tensorflow:{TF_VERSION}-gpu")
 
 
@@ -138,16 +141,24 @@ def rootfs_tarball(key: str) -> Path:
     return tarball
 
 
-def build(name: str, recipe: str, dockerfile: str, args: dict[str, str]) -> None:
+def cache_flags() -> list[str]:
+    """COURSELAB_BUILD_NO_CACHE=1 makes every test build ignore Docker's layer cache: how a
+    cold CI machine's build time is measured on a warm one."""
+    return ["--no-cache"] if os.environ.get("COURSELAB_BUILD_NO_CACHE") == "1" else []
+
+
+def build(name: str, recipe: str, dockerfile: str, args: dict[str, str], context: Path = HERE) -> None:
     if image_recipe(name) == recipe:
         log(f"{name} is up to date")
         return
     log(f"building {name}")
-    command = ["docker", "build", "-q", "-t", name, "-f", str(HERE / dockerfile)]
+    started = time.monotonic()
+    command = ["docker", "build", "-q", *cache_flags(), "-t", name, "-f", str(HERE / dockerfile)]
     command += ["--label", f"{LABEL}=true", "--label", f"{LABEL}.recipe={recipe}"]
     for key, value in args.items():
         command += ["--build-arg", f"{key}={value}"]
-    subprocess.run([*command, str(HERE)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*command, str(context)], check=True, stdout=subprocess.DEVNULL)
+    log(f"built {name} in {time.monotonic() - started:.0f} s")
 
 
 def prune_old_rootfs(current_key: str) -> None:
@@ -203,7 +214,7 @@ def ensure() -> dict[str, str]:
     build(tf_layer, tf_recipe, "Dockerfile.tensorflow", {"ROOTFS_IMAGE": rootfs_image, "TF_VERSION": TF_VERSION})
 
     flavour_dockerfile = (HERE / "Dockerfile.flavour").read_bytes()
-    images = {"cpu": CPU_IMAGE, "cuda": CUDA_IMAGE}
+    images = {"cpu": CPU_IMAGE}
     for flavour, name in images.items():
         recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode())
         build(name, recipe, "Dockerfile.flavour", {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour})
@@ -222,6 +233,13 @@ def ensure() -> dict[str, str]:
         recipe = digest(base_recipe.encode(), rocm_inputs, repr(sorted(args.items())).encode())
         build(standin.name, recipe, "Dockerfile.rocm", args)
         images[flavour] = standin.name
+
+    # The CUDA stand-in: the CUDA TensorFlow wheel, then the official image's CUDA user space.
+    tree, tree_key = cuda_userspace.layout(cache_dir(), prune=not NAMESPACE)
+    cuda_recipe = digest(tf_recipe.encode(), (HERE / "Dockerfile.cuda").read_bytes(), tree_key.encode())
+    cuda_args = {"TF_IMAGE": tf_layer, "TF_VERSION": TF_VERSION}
+    build(CUDA_IMAGE, cuda_recipe, "Dockerfile.cuda", cuda_args, context=tree)
+    images["cuda"] = CUDA_IMAGE
     return images
 
 

@@ -33,11 +33,18 @@ def log(name: str) -> str:
     return "".join(line for line in lines if not line.startswith("# "))
 
 
-def gpu(name: str = "AMD Radeon RX 6700 XT", *, works: bool = True, error: str | None = None) -> dict:
+# str() of TensorFlow 2.20.0's build info list, as the probe records it (build_info.py in the wheel).
+TF220_CAPABILITIES = "['sm_60', 'sm_70', 'sm_80', 'sm_89', 'compute_90']"
+
+
+def gpu(
+    name: str = "AMD Radeon RX 6700 XT", *, works: bool = True, error: str | None = None, capability: str | None = None
+) -> dict:
     return {
         "name": "/physical_device:GPU:0",
         "device_name": name,
-        "compute_capability": None,
+        # str() of get_device_details()["compute_capability"], a tuple such as (8, 6)
+        "compute_capability": capability,
         "matmul_ok": works,
         "conv_ok": works,
         "max_error": 1e-5 if works else None,
@@ -45,14 +52,16 @@ def gpu(name: str = "AMD Radeon RX 6700 XT", *, works: bool = True, error: str |
     }
 
 
-def probe(*gpus: dict, build: str = "rocm", cuda_version: str | None = None) -> dict:
+def probe(*gpus: dict, build: str = "rocm", cuda_version: str | None = None, capabilities: str | None = None) -> dict:
     """The probe's JSON (see labkit/probe.py): TensorFlow imported, CPU fine, these GPUs."""
     info = {"is_rocm_build": str(build == "rocm"), "is_cuda_build": str(build == "cuda")}
     if cuda_version:
         info["cuda_version"] = cuda_version
+    if capabilities:
+        info["cuda_compute_capabilities"] = capabilities
     return {
         "python": "3.12.3",
-        "tensorflow": "2.18.1",
+        "tensorflow": "2.20.0" if build == "cuda" else "2.18.1",
         "build": info,
         "rocm_version": "6.4.1" if build == "rocm" else None,
         "cuda_driver": "550.120" if build == "cuda" else None,
@@ -83,9 +92,11 @@ def rocm(log_text: str = "", *, env: dict | None = None, devices: dict | None = 
 
 
 def nvidia(log_text: str = "", *, devices: dict | None = None, gpus: tuple = (),
-           cuda_version: str | None = None, exit_code: int | None = 0) -> Facts:
+           cuda_version: str | None = None, capabilities: str | None = TF220_CAPABILITIES,
+           exit_code: int | None = 0) -> Facts:
     return Facts(
-        probe=probe(*gpus, build="cuda", cuda_version=cuda_version) if exit_code == 0 else {},
+        probe=probe(*gpus, build="cuda", cuda_version=cuda_version, capabilities=capabilities)
+        if exit_code == 0 else {},
         log=log_text,
         exit_code=exit_code,
         flavour="nvidia",
@@ -234,6 +245,41 @@ CASES = {
         ("CUDA 12.5.1", "550.120")),
     "nvml-unknown-error": Case(
         nvidia(log("nvml-unknown-error.log")), "fail", N.NVML_FAILED, ("'Unknown Error'",)),
+    "nvml-insufficient-permissions-device-denied-names-its-group": Case(
+        nvidia(log("nvml-insufficient-permissions.log"),
+               devices={"/dev/nvidia0": "denied", "/dev/nvidiactl": "denied", "/dev/nvidia-uvm": "ok"}),
+        "fail", N.NVML_NO_PERMISSION,
+        ("/dev/nvidia0, /dev/nvidiactl", "stat -c '%g %a' /dev/nvidia0", "group_add", "compose.override.yaml"),
+        ("setsebool",)),
+    "nvml-insufficient-permissions-devices-open-points-at-selinux": Case(
+        nvidia(log("nvml-insufficient-permissions.log")), "fail", N.NVML_NO_PERMISSION,
+        ("setsebool -P container_use_devices 1",), ("group_add",)),
+    "nvml-insufficient-permissions-wins-over-the-cuinit-failure-it-causes": Case(
+        nvidia(log("nvml-insufficient-permissions.log") + log("cuda-unknown-error.log")),
+        "fail", N.NVML_NO_PERMISSION),
+    "cannot-dlopen-names-libcudnn-so-9-and-rebuild": Case(
+        nvidia(log("tf220-cannot-dlopen-cudnn9.log")), "fail", N.LIBRARIES_MISSING,
+        ("TensorFlow could not load libcudnn.so.9,", "docker compose -f compose.yaml -f compose.nvidia.yaml build"),
+        ("libcudart",)),
+    "cannot-dlopen-without-library-lines-still-says-rebuild": Case(
+        nvidia(log("tf218-cannot-dlopen-unnamed.log")), "fail", N.LIBRARIES_MISSING,
+        ("did not name the library", "compose.nvidia.yaml build")),
+    "rtx5080-compute-capability-12-0-invalid-ptx-says-use-the-cpu-lab": Case(
+        nvidia(log("tf220-rtx5080-invalid-ptx.log"), gpus=(gpu("NVIDIA GeForce RTX 5080", works=False, error=(
+            # The probe records f"{type(exc).__name__}: {exc}" for the op that failed.
+            "InternalError: 'cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, 0, "
+            "reinterpret_cast<CUstream>(stream), params, nullptr)' failed with 'CUDA_ERROR_INVALID_HANDLE'"),
+            capability="(12, 0)"),)),
+        "fail", N.NO_KERNELS,
+        ("NVIDIA GeForce RTX 5080 (compute capability 12.0)", "TensorFlow 2.20.0", "sm_60, sm_70, sm_80, sm_89",
+         "PTX compute_90", "docker compose up")),
+    "rtx5080-probe-failed-before-listing-the-card-named-from-the-log": Case(
+        Facts(probe={"error": "Traceback (most recent call last): ... InternalError"},
+              log=log("tf220-rtx5080-invalid-ptx.log"), flavour="nvidia", devices=NVIDIA_DEVICES),
+        "fail", N.NO_KERNELS, ("compute capability 12.0", "docker compose up")),
+    "h100-ptx-jit-warning-with-a-working-card-is-fine": Case(
+        nvidia(log("tf215-h100-ptx-jit-warning.log"), gpus=(gpu("NVIDIA H100 80GB HBM3", capability="(9, 0)"),)),
+        "gpu", "TensorFlow works on the GPU: NVIDIA H100 80GB HBM3"),
     "rtx3060-works": Case(
         nvidia(gpus=(gpu("NVIDIA GeForce RTX 3060"),)), "gpu", "TensorFlow works on the GPU: NVIDIA GeForce RTX 3060"),
     # --- any vendor ----------------------------------------------------------------------------

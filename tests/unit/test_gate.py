@@ -78,3 +78,43 @@ def test_kfd_targets_read_from_a_topology_tree(tmp_path):
 
 def test_no_kfd_topology_means_no_targets(tmp_path):
     assert gate.kfd_targets(tmp_path / "missing", environ={}) == ()
+
+
+TF220_BUILD = {
+    "is_cuda_build": "True",
+    "cuda_compute_capabilities": "['sm_60', 'sm_70', 'sm_80', 'sm_89', 'compute_90']",
+}
+
+
+def nvidia_facts(capability: str) -> Facts:
+    card = {
+        "name": "/physical_device:GPU:0",
+        "device_name": "NVIDIA H100",
+        "compute_capability": capability,
+        "matmul_ok": True,
+        "conv_ok": True,
+    }
+    return Facts(
+        probe={"tensorflow": "2.20.0", "python": "3.11.2", "build": TF220_BUILD, "gpus": [card]}, flavour="nvidia"
+    )
+
+
+def test_report_says_when_a_card_is_served_by_ptx_only():
+    lines = gate.report_lines(nvidia_facts("(9, 0)"))
+    notes = [line for line in lines if "PTX" in line]
+    assert len(notes) == 1
+    assert "compute capability 9.0 has no prebuilt kernels here (sm_60, sm_70, sm_80, sm_89)" in notes[0]
+    assert "(compute_90)" in notes[0]
+    assert "CUDA_CACHE_PATH" in notes[0]
+
+
+def test_report_is_silent_about_ptx_for_a_card_with_prebuilt_kernels():
+    lines = gate.report_lines(nvidia_facts("(8, 6)"))
+    assert not any("PTX" in line for line in lines)
+
+
+def test_probe_runs_with_tensorflow_naming_the_libraries_it_cannot_open():
+    env = gate.probe_env({"TF_CPP_MIN_LOG_LEVEL": "1", "LAB_FLAVOUR": "nvidia"})
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "0"
+    assert env["TF_CPP_VMODULE"] == "dso_loader=1"
+    assert env["LAB_FLAVOUR"] == "nvidia"
