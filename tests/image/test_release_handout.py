@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import tarfile
 import uuid
 
 import pytest
-from dockerlab import Stack, make_workdir, run
+from dockerlab import Stack, make_workdir, run, standins
 from labhost import cli
 from labhost.world import World
 from registry import local_registry  # noqa: F401 - the fixture
+
+tagged = standins.tagged
 
 
 def lab(argv: list[str], **world_fields) -> tuple[int, str, str]:
@@ -84,12 +89,42 @@ def test_second_release_with_nothing_changed_has_the_same_lab_layer(released):
 
 @pytest.fixture(scope="module")
 def handout(released, tmp_path_factory):
+    """The full-size hand-out, exported once for the module. zstd -1: the fastest level, since
+    the tests prove the format, not the ratio (benchmarks/handout_sizes.py measures those)."""
     folder = tmp_path_factory.mktemp("handout")
     argv = ["export", "--term", released["term"], "--flavour", "cpu", "--releases", str(released["folder"])]
-    code, out, err = lab([*argv, "--output", str(folder)])
+    code, out, err = lab([*argv, "--output", str(folder), "--compression", "zstd", "--level", "1"])
     assert code == 0, out + err
     (manifest,) = folder.glob("*.json")
     return folder / json.loads(manifest.read_text())["handout"]["file"]
+
+
+@pytest.fixture(scope="module")
+def small_handout(docker_engine, tmp_path_factory):
+    """A hand-out of a tiny image (one small layer, made with `docker import`), exported by the
+    real command: the damaged-copy refusals do not depend on the image's size, and copying and
+    checksumming a 700 MB file four times would only cost minutes."""
+    folder = tmp_path_factory.mktemp("small")
+    rootfs = io.BytesIO()
+    with tarfile.open(fileobj=rootfs, mode="w") as tar:
+        data = os.urandom(64 * 1024)  # incompressible, so a flipped byte lands in real data
+        info = tarfile.TarInfo("payload.bin")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    tag = tagged(f"courselab-test/tiny:{uuid.uuid4().hex[:8]}")
+    subprocess.run(["docker", "import", "-", tag], input=rootfs.getvalue(), capture_output=True, check=True)
+    image_id = run(["docker", "image", "inspect", "--format", "{{.Id}}", tag]).stdout.strip()
+    term = f"t{uuid.uuid4().hex[:8]}"
+    releases = folder / "releases"
+    (releases / term).mkdir(parents=True)
+    manifest = {"term": term, "flavour": "cpu", "image": {"tag": tag, "id": image_id}, "env_lines": []}
+    (releases / term / "cpu.json").write_text(json.dumps(manifest))
+    code, out, err = lab(["export", "--term", term, "--releases", str(releases), "--output", str(folder / "out")])
+    assert code == 0, out + err
+    (handout_manifest,) = (folder / "out").glob("*.json")
+    archive = folder / "out" / json.loads(handout_manifest.read_text())["handout"]["file"]
+    yield {"archive": archive, "tag": tag, "id": image_id}
+    run(["docker", "image", "rm", "--force", tag], check=False)
 
 
 def damaged_copy(archive, tmp_path, how: str):
@@ -111,6 +146,11 @@ def damaged_copy(archive, tmp_path, how: str):
     elif how == "wrong-checksum":
         checksum = copy.with_name(copy.name + ".sha256")
         checksum.write_text("0" * 64 + f"  {copy.name}\n")
+    elif how == "another-image":
+        manifest = next(copy_dir.glob("*.json"))
+        data = json.loads(manifest.read_text())
+        data["image"]["id"] = "sha256:" + "1" * 64
+        manifest.write_text(json.dumps(data))
     return copy
 
 
@@ -120,19 +160,39 @@ def damaged_copy(archive, tmp_path, how: str):
         pytest.param("truncated", "the copy is truncated or damaged", id="truncated"),
         pytest.param("corrupted", "does not match its SHA-256 checksum", id="corrupted"),
         pytest.param("wrong-checksum", "does not match its SHA-256 checksum", id="wrong-checksum"),
+        pytest.param("another-image", "not the manifest's sha256:1111", id="manifest-names-another-image"),
         pytest.param("disk-full", "not enough disk space for Docker", id="disk-too-small"),
     ],
 )
-def test_import_refuses_in_one_line_and_loads_nothing(released, handout, tmp_path, how, says):
-    tag = released["first"]["image"]["tag"]
-    run(["docker", "image", "rm", tag], check=False)
-    archive = handout if how == "disk-full" else damaged_copy(handout, tmp_path, how)
-    fields = {"disk_free": (lambda path: 10**6)} if how == "disk-full" else {}
+def test_import_refuses_in_one_line_and_loads_nothing(small_handout, tmp_path, how, says):
+    run(["docker", "image", "rm", small_handout["tag"]], check=False)
+    archive = damaged_copy(small_handout["archive"], tmp_path, how)
+    fields = {"disk_free": (lambda path: 0)} if how == "disk-full" else {}
     code, out, err = lab(["import", str(archive)], **fields)
     assert code == 1
     assert len(err.strip().splitlines()) == 1, err
     assert says in err and "Nothing was loaded." in err
-    assert run(["docker", "image", "inspect", tag], check=False).returncode != 0
+    assert run(["docker", "image", "inspect", small_handout["id"]], check=False).returncode != 0
+
+
+def test_an_undamaged_small_handout_loads(small_handout):
+    run(["docker", "image", "rm", small_handout["tag"]], check=False)
+    code, out, err = lab(["import", str(small_handout["archive"])])
+    assert code == 0, out + err
+    assert (
+        run(["docker", "image", "inspect", "--format", "{{.Id}}", small_handout["tag"]]).stdout.strip()
+        == (small_handout["id"])
+    )
+
+
+def test_handout_manifest_gives_the_compressed_size_of_the_lab_layer(released, handout):
+    manifest = json.loads(next(handout.parent.glob("*.json")).read_text())["handout"]
+    layers = {layer["diff_id"]: layer for layer in manifest["layers"]}
+    lab_layer = layers[released["first"]["lab_layer"]["diff_id"]]
+    assert manifest["lab_layer"] == {"size": lab_layer["size"], "compressed_size": lab_layer["compressed_size"]}
+    assert 0 < lab_layer["compressed_size"] < lab_layer["size"]
+    assert sum(layer["compressed_size"] for layer in manifest["layers"]) <= manifest["compressed_size"]
+    assert manifest["compressed_size"] == handout.stat().st_size
 
 
 def test_imported_image_starts_the_lab_with_no_build(released, handout, tmp_path_factory):
