@@ -51,6 +51,7 @@ class DockerFacts:
     root_dir: str | None = None
     cdi_spec_dirs: tuple[str, ...] = ()
     lab_ports: str = ""
+    mem_total: int | None = None  # bytes of memory containers run in (a VM's on Docker Desktop)
 
     @property
     def usable(self) -> bool:
@@ -135,6 +136,7 @@ def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> Do
         runtimes=tuple(sorted((info.get("Runtimes") or {}).keys())),
         root_dir=info.get("DockerRootDir") or None,
         cdi_spec_dirs=tuple(info.get("CDISpecDirs") or ()),
+        mem_total=int(info["MemTotal"]) if str(info.get("MemTotal", "")).isdigit() else None,
         lab_ports=ports.stdout.strip() if ports.returncode == 0 else "",
     )
 
