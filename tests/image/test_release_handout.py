@@ -14,85 +14,59 @@ import uuid
 
 import pytest
 from dockerlab import Stack, make_workdir, run, standins
-from labhost import cli
-from labhost.world import World
 from registry import local_registry  # noqa: F401 - the fixture
+from releases import (
+    lab,
+    released_cpu_fixture,  # noqa: F401 - the fixture
+)
 
 tagged = standins.tagged
 
 
-def lab(argv: list[str], **world_fields) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    world = World(out=out, err=err, interactive=lambda a, cwd: run(list(a), cwd=cwd, check=False).returncode,
-                  **world_fields)  # fmt: skip
-    code = cli.main(argv, world)
-    return code, out.getvalue(), err.getvalue()
+SELF = (
+    "import json, tensorflow as tf; "
+    "print(json.dumps({'version': tf.__version__, "
+    "'build_info': {k: str(v) for k, v in tf.sysconfig.get_build_info().items()}, "
+    "'frozen': open('/opt/lab-venv/lab-packages.txt').read()}))"
+)
 
 
-@pytest.fixture(scope="module")
-def released(standin_images, cpu_lab_image, local_registry, tmp_path_factory):  # noqa: F811
-    term = f"t{uuid.uuid4().hex[:8]}"
-    folder = tmp_path_factory.mktemp("release")
-    registry = f"{local_registry.host}/course"
-    argv = ["release", "--term", term, "--flavour", "cpu", "--registry", registry, "--output", str(folder)]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LAB_BASE_IMAGE", standin_images["cpu"])
-        code, out, err = lab(argv)
-        assert code == 0, out + err
-        first = json.loads((folder / term / "cpu.json").read_text())
-        code, out2, err2 = lab(argv)
-        assert code == 0, out2 + err2
-        second = json.loads((folder / term / "cpu.json").read_text())
-    yield {"term": term, "folder": folder, "first": first, "second": second, "out": out}
-    for ref in (first["image"]["tag"], f"{registry}/lab:{term}-cpu", first["image"]["published"]):
-        run(["docker", "image", "rm", ref], check=False)
-
-
-def in_image(image: str, script: str) -> str:
-    return run(["docker", "run", "--rm", "--entrypoint", "python", image, "-c", script]).stdout.strip().splitlines()[-1]
-
-
-def test_manifest_is_what_the_image_reports(released):
-    manifest = released["first"]
+def test_manifest_is_what_the_image_reports(released_cpu):
+    manifest = released_cpu["first"]
     image = manifest["image"]["tag"]
     assert manifest["image"]["id"] == run(["docker", "image", "inspect", "--format", "{{.Id}}", image]).stdout.strip()
-    assert manifest["tensorflow"]["version"] == in_image(image, "import tensorflow as tf; print(tf.__version__)")
-    build_info = json.loads(
-        in_image(
-            image,
-            "import json, tensorflow as tf; "
-            "print(json.dumps({k: str(v) for k, v in tf.sysconfig.get_build_info().items()}))",
-        )
-    )  # noqa: E501
-    assert manifest["tensorflow"]["build_info"] == build_info
-    frozen = run(["docker", "run", "--rm", "--entrypoint", "cat", image, "/opt/lab-venv/lab-packages.txt"]).stdout
-    everything = dict(line.split("==", 1) for line in frozen.split())
+    out = run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", SELF]).stdout
+    itself = json.loads(out.strip().splitlines()[-1])
+    assert manifest["tensorflow"]["version"] == itself["version"]
+    assert manifest["tensorflow"]["build_info"] == itself["build_info"]
+    everything = dict(line.split("==", 1) for line in itself["frozen"].split())
     assert {k.lower().replace("_", "-"): v for k, v in manifest["lab_packages"].items()}.items() <= everything.items()
     assert manifest["lab_packages"]["jupyterlab"] == "4.6.6"
     layers = json.loads(run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", image]).stdout)
     assert manifest["lab_layer"]["diff_id"] in layers
+    assert 0 < manifest["lab_layer"]["size"] <= 300 * 10**6
     assert manifest["check"]["exit_code"] == 0
     assert manifest["base"]["reference"].startswith("courselab-standin/")
 
 
-def test_published_image_is_handed_out_by_digest(released):
-    manifest = released["first"]
+def test_published_image_is_handed_out_by_digest(released_cpu):
+    manifest = released_cpu["first"]
     assert "@sha256:" in manifest["image"]["published"]
     assert manifest["env_lines"] == [f"LAB_IMAGE={manifest['image']['published']}", "LAB_PULL_POLICY=missing"]
-    assert f"LAB_IMAGE={manifest['image']['published']}" in released["out"]
+    assert f"LAB_IMAGE={manifest['image']['published']}" in released_cpu["out"]
 
 
-def test_second_release_with_nothing_changed_has_the_same_lab_layer(released):
-    assert released["second"]["lab_layer"] == released["first"]["lab_layer"]
-    assert released["second"]["lab_packages"] == released["first"]["lab_packages"]
+def test_second_release_with_nothing_changed_has_the_same_lab_layer(released_cpu):
+    assert released_cpu["second"]["lab_layer"] == released_cpu["first"]["lab_layer"]
+    assert released_cpu["second"]["lab_packages"] == released_cpu["first"]["lab_packages"]
 
 
 @pytest.fixture(scope="module")
-def handout(released, tmp_path_factory):
+def handout(released_cpu, tmp_path_factory):
     """The full-size hand-out, exported once for the module. zstd -1: the fastest level, since
     the tests prove the format, not the ratio (benchmarks/handout_sizes.py measures those)."""
     folder = tmp_path_factory.mktemp("handout")
-    argv = ["export", "--term", released["term"], "--flavour", "cpu", "--releases", str(released["folder"])]
+    argv = ["export", "--term", released_cpu["term"], "--flavour", "cpu", "--releases", str(released_cpu["folder"])]
     code, out, err = lab([*argv, "--output", str(folder), "--compression", "zstd", "--level", "1"])
     assert code == 0, out + err
     (manifest,) = folder.glob("*.json")
@@ -185,18 +159,18 @@ def test_an_undamaged_small_handout_loads(small_handout):
     )
 
 
-def test_handout_manifest_gives_the_compressed_size_of_the_lab_layer(released, handout):
+def test_handout_manifest_gives_the_compressed_size_of_the_lab_layer(released_cpu, handout):
     manifest = json.loads(next(handout.parent.glob("*.json")).read_text())["handout"]
     layers = {layer["diff_id"]: layer for layer in manifest["layers"]}
-    lab_layer = layers[released["first"]["lab_layer"]["diff_id"]]
+    lab_layer = layers[released_cpu["first"]["lab_layer"]["diff_id"]]
     assert manifest["lab_layer"] == {"size": lab_layer["size"], "compressed_size": lab_layer["compressed_size"]}
     assert 0 < lab_layer["compressed_size"] < lab_layer["size"]
     assert sum(layer["compressed_size"] for layer in manifest["layers"]) <= manifest["compressed_size"]
     assert manifest["compressed_size"] == handout.stat().st_size
 
 
-def test_imported_image_starts_the_lab_with_no_build(released, handout, tmp_path_factory):
-    manifest = released["first"]
+def test_imported_image_starts_the_lab_with_no_build(released_cpu, handout, tmp_path_factory):
+    manifest = released_cpu["first"]
     tag = manifest["image"]["tag"]
     run(["docker", "image", "rm", tag], check=False)
     code, out, err = lab(["import", str(handout)])
