@@ -14,11 +14,7 @@ import uuid
 
 import pytest
 from dockerlab import Stack, make_workdir, run, standins
-from registry import local_registry  # noqa: F401 - the fixture
-from releases import (
-    lab,
-    released_cpu_fixture,  # noqa: F401 - the fixture
-)
+from releases import lab
 
 tagged = standins.tagged
 

@@ -8,8 +8,6 @@ import uuid
 
 import pytest
 from dockerlab import Stack, make_workdir, run
-from registry import local_registry  # noqa: F401 - the fixture
-from releases import released_cpu_fixture  # noqa: F401 - the fixture
 
 REPOSITORY = "courselab/lab"
 
@@ -25,14 +23,14 @@ def container_image(stack: Stack) -> str:
 
 
 @pytest.fixture
-def registry_named_image(local_registry, cpu_lab_image):  # noqa: F811
+def registry_named_image(local_registry, cpu_lab_image):
     """A lab image name in the local registry that is not on the engine yet."""
     name = f"{local_registry.host}/{REPOSITORY}:nopull-{uuid.uuid4().hex[:8]}"
     yield name
     run(["docker", "image", "rm", "--force", name], check=False)
 
 
-def test_fresh_up_builds_the_lab_image_and_asks_no_registry(local_registry, registry_named_image, tmp_path_factory):  # noqa: F811
+def test_fresh_up_builds_the_lab_image_and_asks_no_registry(local_registry, registry_named_image, tmp_path_factory):
     assert image_id(registry_named_image) is None
     stack = Stack(make_workdir(tmp_path_factory), settings={"LAB_IMAGE": registry_named_image})
     try:
@@ -43,7 +41,7 @@ def test_fresh_up_builds_the_lab_image_and_asks_no_registry(local_registry, regi
     assert local_registry.requests_for(REPOSITORY) == []
 
 
-def test_digest_pinned_image_is_pulled_exactly(local_registry, released_cpu, tmp_path_factory):  # noqa: F811
+def test_digest_pinned_image_is_pulled_exactly(local_registry, released_cpu, tmp_path_factory):
     """The instructor's published image (scripts/lab release --registry, shared with the release
     tests), pinned by digest as the printed .env lines say."""
     manifest = released_cpu["first"]
