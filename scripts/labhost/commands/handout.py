@@ -34,6 +34,10 @@ IMPORT_HELP = "check and load a hand-out file from `scripts/lab export` (disk sp
 CHUNK = 1 << 20
 # docker load keeps the unpacked layers and needs room for the archive while it reads it.
 SPACE_FACTOR = 1.1
+# Made once, copied to every student: zstd -9 is 12 % smaller than -3 for a few minutes more
+# once; above 9 the gain is about 1 % for more than twice the time; unpacking takes the same
+# at every level (benchmarks/handout_sizes.py; figures in docs/instructors.md).
+DEFAULT_LEVEL = {"zstd": 9, "gzip": 6}
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -44,7 +48,7 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, help="folder for the hand-out (default: handout/)")
     parser.add_argument("--releases", type=Path, help="where `release` wrote its manifests (default: releases/)")
     parser.add_argument("--compression", choices=("zstd", "gzip"), help="default: zstd when installed, else gzip")
-    parser.add_argument("--level", type=int, help="compression level (default: zstd 3, gzip 6)")
+    parser.add_argument("--level", type=int, help="compression level (default: zstd 9, gzip 6)")
 
 
 def import_arguments(parser: argparse.ArgumentParser) -> None:
@@ -178,7 +182,7 @@ def run_export(args: argparse.Namespace, world) -> int:
     output.mkdir(parents=True, exist_ok=True)
     archive = output / f"courselab-{args.term}-{args.flavour}{suffix}"
     partial = archive.with_name(archive.name + ".partial")
-    level = args.level or (3 if compression == "zstd" else 6)
+    level = args.level or DEFAULT_LEVEL[compression]
     world.say(f"export: docker save {tag} | {compression} -{level}, one frame per layer > {archive}")
     save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
     assert save.stdout is not None
