@@ -5,6 +5,7 @@ by default, so nothing has to be configured."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -49,9 +50,13 @@ def registry_problem() -> str | None:
 
 @pytest.fixture(scope="session")
 def local_registry(tmp_path_factory, docker_engine):
-    from conftest import require
-
-    require(registry_problem(), "local registry")
+    # Not `from conftest import require`: with several conftest.py files in one run, the name
+    # `conftest` is whichever was imported last (tests/config's, measured). Same rule here.
+    problem = registry_problem()
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI requires the local registry, but {problem}")
+        pytest.skip(problem)
     folder = tmp_path_factory.mktemp("registry")
     port = free_port()
     config = folder / "config.yml"
