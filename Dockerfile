@@ -64,6 +64,8 @@ COPY image/ipython/ipython_kernel_config.py /opt/lab-venv/etc/ipython/ipython_ke
 
 # JupyterLab defaults for every user: no news or update pop-ups in a classroom.
 COPY image/jupyter/overrides.json /opt/lab-venv/share/jupyter/lab/settings/overrides.json
+# Terminals keep the lab's PATH (no login shell); see the file.
+COPY image/jupyter/jupyter_server_config.py /opt/lab-venv/etc/jupyter/jupyter_server_config.py
 
 # Our code and the course material change most often: last.
 COPY scripts/labkit /opt/labkit/labkit

@@ -165,3 +165,9 @@ def fresh_stack(cpu_lab_image, tmp_path_factory):
         yield stack
     finally:
         stack.down()
+
+
+# Session fixtures kept in their own modules, registered here once so that every test module
+# shares one registry and one release (imported into two test modules, each would get its own).
+from registry import local_registry  # noqa: E402, F401
+from releases import released_cpu_fixture  # noqa: E402, F401

@@ -51,6 +51,7 @@ class DockerFacts:
     root_dir: str | None = None
     cdi_spec_dirs: tuple[str, ...] = ()
     lab_ports: str = ""
+    mem_total: int | None = None  # bytes of memory containers run in (a VM's on Docker Desktop)
 
     @property
     def usable(self) -> bool:
@@ -144,6 +145,7 @@ def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> Do
         runtimes=_names(info.get("Runtimes")),
         root_dir=_text(info, "DockerRootDir"),
         cdi_spec_dirs=_names(info.get("CDISpecDirs")),
+        mem_total=int(info["MemTotal"]) if str(info.get("MemTotal", "")).isdigit() else None,
         lab_ports=ports.stdout.strip() if ports.returncode == 0 else "",
     )
 

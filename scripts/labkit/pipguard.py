@@ -6,16 +6,24 @@ restarts. pip itself then refuses an install that would replace a package of the
 with a dozen lines of resolver output; this wrapper (the image's `pip`/`pip3` commands, and
 `%pip` in notebooks through labkit.pipmagic) says the same in one line, and passes
 everything else to pip unchanged.
+
+`pip uninstall` needs the guard too. pip will not remove anything from the user site while it
+runs in a virtual environment ("Not uninstalling ... outside environment", exit 0, nothing
+removed: pip's `dist.local` rule), and on a package of the image it tries the read-only copy
+and ends in a traceback. So the guard removes a student's own copy itself, from the files its
+RECORD lists (what pip would remove), and refuses an image package in one line.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import site
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 CONSTRAINTS = Path("/opt/lab-venv/constraints.txt")
@@ -33,6 +41,11 @@ REFUSED_BY_RESOLVER = (
     "pip: installing this would replace {names} of the lab image, so nothing was installed. "
     "Fix: choose a version that works with the image's ({pins}). More: " + MORE
 )
+REFUSED_REMOVE = (
+    "pip: {name} {have} is part of the lab image and cannot be removed; nothing was changed. "
+    "Fix: nothing to do (only your own installs can be removed). More: " + MORE
+)
+REMOVED = "pip: removed your own {name} {version} from {where}{after}"
 # Options of `pip install` that take a value, so that value is not read as a package name.
 VALUE_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target", "-i", "--index-url",
@@ -124,9 +137,106 @@ def resolver_refusal(stderr: str, pins: Pins) -> str | None:
     return REFUSED_BY_RESOLVER.format(names=", ".join(names), pins=shown or "see pip's message")
 
 
+def uninstall_names(argv: Sequence[str]) -> list[str] | None:
+    """The names an `uninstall` command line gives, or None when pip should decide (not an
+    uninstall, or a requirements file)."""
+    if not argv or argv[0] != "uninstall":
+        return None
+    names = []
+    for token in argv[1:]:
+        if token.startswith(("-r", "--requirement")):
+            return None
+        if not token.startswith("-"):
+            names.append(canonical(token))
+    return names
+
+
+@dataclass(frozen=True)
+class Removal:
+    name: str
+    yours: str | None  # the version in the user site, if there is one
+    image: str | None  # the image's version, if it has this package
+
+    def line(self, where: str) -> str:
+        if self.yours is None:
+            return REFUSED_REMOVE.format(name=self.name, have=self.image)
+        after = f"; the image's {self.name} {self.image} is used again" if self.image else ""
+        return REMOVED.format(name=self.name, version=self.yours, where=where, after=after)
+
+
+def removals(names: Sequence[str], user_dists: Mapping[str, str], pins: Pins) -> list[Removal]:
+    """Pure: what `pip uninstall NAMES` does here. A student's own copy goes; a package only the
+    image has is refused; anything else is left to pip (not listed)."""
+    found = []
+    for name in names:
+        if name in user_dists:
+            found.append(Removal(name, user_dists[name], pins.versions.get(name)))
+        elif name in pins.versions:
+            found.append(Removal(name, None, pins.versions[name]))
+    return found
+
+
+def user_site() -> Path:
+    folder = site.getusersitepackages()
+    return Path(folder if isinstance(folder, str) else folder[0])
+
+
+def user_distributions(folder: Path) -> dict[str, metadata.Distribution]:
+    if not folder.is_dir():
+        return {}
+    return {canonical(dist.metadata["Name"]): dist for dist in metadata.distributions(path=[str(folder)])}
+
+
+def remove_distribution(dist: metadata.Distribution, user_base: Path) -> None:
+    """Remove the files a distribution's RECORD lists (as pip does), never outside the user
+    base, then the folders that are left empty."""
+    folders = set()
+    for entry in dist.files or []:
+        path = Path(os.path.normpath(dist.locate_file(entry)))
+        if user_base not in path.parents:
+            continue
+        path.unlink(missing_ok=True)
+        if path.suffix == ".py":
+            for compiled in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+                compiled.unlink(missing_ok=True)
+        folders.add(path.parent)
+    # The user site and bin folders stay, as pip leaves them.
+    keep = {user_base, user_base / "bin", Path(os.path.normpath(dist.locate_file("")))}
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        for candidate in (folder / "__pycache__", folder):
+            while candidate not in keep and user_base in candidate.parents and candidate.is_dir():
+                if any(candidate.iterdir()):
+                    break
+                candidate.rmdir()
+                candidate = candidate.parent
+
+
+def uninstall(argv: Sequence[str], names: Sequence[str], pins: Pins, environ: Mapping[str, str]) -> int:
+    folder = user_site()
+    dists = user_distributions(folder)
+    planned = removals(names, {name: dist.version for name, dist in dists.items()}, pins)
+    refused = [removal for removal in planned if removal.yours is None]
+    for removal in refused:
+        print(removal.line(str(folder)), file=sys.stderr)
+    if refused:
+        return 1
+    user_base = Path(environ.get("PYTHONUSERBASE") or site.getuserbase())
+    for removal in planned:
+        remove_distribution(dists[removal.name], user_base)
+        print(removal.line(str(folder)))
+    done = {removal.name for removal in planned}
+    if not set(names) - done:
+        return 0
+    rest = [token for token in argv if token.startswith("-") or canonical(token) not in done]
+    return subprocess.run([sys.executable, "-m", "pip", *rest], check=False).returncode
+
+
 def main(argv: list[str], environ: Mapping[str, str] = os.environ) -> int:
     path = Path(environ.get("PIP_CONSTRAINT") or CONSTRAINTS)
     pins = read_pins(path.read_text()) if path.is_file() else Pins({}, frozenset())
+    names = uninstall_names(argv)
+    if names:
+        return uninstall(argv, names, pins, environ)
     line = refusal(argv, pins)
     if line:
         print(line, file=sys.stderr)

@@ -16,7 +16,8 @@ def load_ipython_extension(ipython) -> None:
         """Run the lab's pip guard: pip, held to the image's package versions."""
         # shell.system streams the output into the notebook, as IPython's own %pip does.
         ipython.system(pip_command(line))
-        if line.split()[:1] == ["install"]:
+        # Only after an install that happened (IPython keeps the exit status in _exit_code).
+        if line.split()[:1] == ["install"] and ipython.user_ns.get("_exit_code") == 0:
             print("Note: you may need to restart the kernel to use updated packages.")
 
     ipython.register_magic_function(pip, "line", "pip")

@@ -1,6 +1,7 @@
-"""Security properties of every stack, checked on compose's merged model: the compose
-security lint of this project. (No linter on the registries reachable here checks compose
-files for these; hadolint covers the Dockerfiles, in tests/unit/test_lint.py.)"""
+"""Security properties of every stack, checked on compose's merged model: the project's own
+rules, which stay even where compose-lint (tests/config/test_compose_lint.py) checks the
+same, because they pin this project's exact values (the pids limit, the user, the loopback
+default). hadolint covers the Dockerfiles, in tests/unit/test_lint.py."""
 
 from __future__ import annotations
 
@@ -65,6 +66,13 @@ def test_no_limits_by_default_means_none_rendered(compose):
     for name, service in services(compose, "base"):
         assert "mem_limit" not in service, name
         assert "cpus" not in service, name
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_root_file_system_is_read_only_with_in_memory_scratch_folders(compose, stack):
+    for name, service in services(compose, stack):
+        assert service["read_only"] is True, name
+        assert sorted(service["tmpfs"]) == ["/home/lab:mode=1777", "/tmp:mode=1777", "/var/tmp:mode=1777"], name
 
 
 def test_exposing_the_lab_beyond_this_computer_is_an_explicit_setting(compose):

@@ -6,90 +6,95 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import tarfile
 import uuid
 
 import pytest
-from dockerlab import Stack, make_workdir, run
-from labhost import cli
-from labhost.world import World
-from registry import local_registry  # noqa: F401 - the fixture
+from dockerlab import Stack, make_workdir, run, standins
+from releases import lab
+
+tagged = standins.tagged
 
 
-def lab(argv: list[str], **world_fields) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    world = World(out=out, err=err, interactive=lambda a, cwd: run(list(a), cwd=cwd, check=False).returncode,
-                  **world_fields)  # fmt: skip
-    code = cli.main(argv, world)
-    return code, out.getvalue(), err.getvalue()
+SELF = (
+    "import json, tensorflow as tf; "
+    "print(json.dumps({'version': tf.__version__, "
+    "'build_info': {k: str(v) for k, v in tf.sysconfig.get_build_info().items()}, "
+    "'frozen': open('/opt/lab-venv/lab-packages.txt').read()}))"
+)
 
 
-@pytest.fixture(scope="module")
-def released(standin_images, cpu_lab_image, local_registry, tmp_path_factory):  # noqa: F811
-    term = f"t{uuid.uuid4().hex[:8]}"
-    folder = tmp_path_factory.mktemp("release")
-    registry = f"{local_registry.host}/course"
-    argv = ["release", "--term", term, "--flavour", "cpu", "--registry", registry, "--output", str(folder)]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LAB_BASE_IMAGE", standin_images["cpu"])
-        code, out, err = lab(argv)
-        assert code == 0, out + err
-        first = json.loads((folder / term / "cpu.json").read_text())
-        code, out2, err2 = lab(argv)
-        assert code == 0, out2 + err2
-        second = json.loads((folder / term / "cpu.json").read_text())
-    yield {"term": term, "folder": folder, "first": first, "second": second, "out": out}
-    for ref in (first["image"]["tag"], f"{registry}/lab:{term}-cpu", first["image"]["published"]):
-        run(["docker", "image", "rm", ref], check=False)
-
-
-def in_image(image: str, script: str) -> str:
-    return run(["docker", "run", "--rm", "--entrypoint", "python", image, "-c", script]).stdout.strip().splitlines()[-1]
-
-
-def test_manifest_is_what_the_image_reports(released):
-    manifest = released["first"]
+def test_manifest_is_what_the_image_reports(released_cpu):
+    manifest = released_cpu["first"]
     image = manifest["image"]["tag"]
     assert manifest["image"]["id"] == run(["docker", "image", "inspect", "--format", "{{.Id}}", image]).stdout.strip()
-    assert manifest["tensorflow"]["version"] == in_image(image, "import tensorflow as tf; print(tf.__version__)")
-    build_info = json.loads(
-        in_image(
-            image,
-            "import json, tensorflow as tf; "
-            "print(json.dumps({k: str(v) for k, v in tf.sysconfig.get_build_info().items()}))",
-        )
-    )  # noqa: E501
-    assert manifest["tensorflow"]["build_info"] == build_info
-    frozen = run(["docker", "run", "--rm", "--entrypoint", "cat", image, "/opt/lab-venv/lab-packages.txt"]).stdout
-    everything = dict(line.split("==", 1) for line in frozen.split())
+    out = run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", SELF]).stdout
+    itself = json.loads(out.strip().splitlines()[-1])
+    assert manifest["tensorflow"]["version"] == itself["version"]
+    assert manifest["tensorflow"]["build_info"] == itself["build_info"]
+    everything = dict(line.split("==", 1) for line in itself["frozen"].split())
     assert {k.lower().replace("_", "-"): v for k, v in manifest["lab_packages"].items()}.items() <= everything.items()
     assert manifest["lab_packages"]["jupyterlab"] == "4.6.6"
     layers = json.loads(run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", image]).stdout)
     assert manifest["lab_layer"]["diff_id"] in layers
+    assert 0 < manifest["lab_layer"]["size"] <= 300 * 10**6
     assert manifest["check"]["exit_code"] == 0
     assert manifest["base"]["reference"].startswith("courselab-standin/")
 
 
-def test_published_image_is_handed_out_by_digest(released):
-    manifest = released["first"]
+def test_published_image_is_handed_out_by_digest(released_cpu):
+    manifest = released_cpu["first"]
     assert "@sha256:" in manifest["image"]["published"]
     assert manifest["env_lines"] == [f"LAB_IMAGE={manifest['image']['published']}", "LAB_PULL_POLICY=missing"]
-    assert f"LAB_IMAGE={manifest['image']['published']}" in released["out"]
+    assert f"LAB_IMAGE={manifest['image']['published']}" in released_cpu["out"]
 
 
-def test_second_release_with_nothing_changed_has_the_same_lab_layer(released):
-    assert released["second"]["lab_layer"] == released["first"]["lab_layer"]
-    assert released["second"]["lab_packages"] == released["first"]["lab_packages"]
+def test_second_release_with_nothing_changed_has_the_same_lab_layer(released_cpu):
+    assert released_cpu["second"]["lab_layer"] == released_cpu["first"]["lab_layer"]
+    assert released_cpu["second"]["lab_packages"] == released_cpu["first"]["lab_packages"]
 
 
 @pytest.fixture(scope="module")
-def handout(released, tmp_path_factory):
+def handout(released_cpu, tmp_path_factory):
+    """The full-size hand-out, exported once for the module. zstd -1: the fastest level, since
+    the tests prove the format, not the ratio (benchmarks/handout_sizes.py measures those)."""
     folder = tmp_path_factory.mktemp("handout")
-    argv = ["export", "--term", released["term"], "--flavour", "cpu", "--releases", str(released["folder"])]
-    code, out, err = lab([*argv, "--output", str(folder)])
+    argv = ["export", "--term", released_cpu["term"], "--flavour", "cpu", "--releases", str(released_cpu["folder"])]
+    code, out, err = lab([*argv, "--output", str(folder), "--compression", "zstd", "--level", "1"])
     assert code == 0, out + err
     (manifest,) = folder.glob("*.json")
     return folder / json.loads(manifest.read_text())["handout"]["file"]
+
+
+@pytest.fixture(scope="module")
+def small_handout(docker_engine, tmp_path_factory):
+    """A hand-out of a tiny image (one small layer, made with `docker import`), exported by the
+    real command: the damaged-copy refusals do not depend on the image's size, and copying and
+    checksumming a 700 MB file four times would only cost minutes."""
+    folder = tmp_path_factory.mktemp("small")
+    rootfs = io.BytesIO()
+    with tarfile.open(fileobj=rootfs, mode="w") as tar:
+        data = os.urandom(64 * 1024)  # incompressible, so a flipped byte lands in real data
+        info = tarfile.TarInfo("payload.bin")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    tag = tagged(f"courselab-test/tiny:{uuid.uuid4().hex[:8]}")
+    subprocess.run(["docker", "import", "-", tag], input=rootfs.getvalue(), capture_output=True, check=True)
+    image_id = run(["docker", "image", "inspect", "--format", "{{.Id}}", tag]).stdout.strip()
+    term = f"t{uuid.uuid4().hex[:8]}"
+    releases = folder / "releases"
+    (releases / term).mkdir(parents=True)
+    manifest = {"term": term, "flavour": "cpu", "image": {"tag": tag, "id": image_id}, "env_lines": []}
+    (releases / term / "cpu.json").write_text(json.dumps(manifest))
+    code, out, err = lab(["export", "--term", term, "--releases", str(releases), "--output", str(folder / "out")])
+    assert code == 0, out + err
+    (handout_manifest,) = (folder / "out").glob("*.json")
+    archive = folder / "out" / json.loads(handout_manifest.read_text())["handout"]["file"]
+    yield {"archive": archive, "tag": tag, "id": image_id}
+    run(["docker", "image", "rm", "--force", tag], check=False)
 
 
 def damaged_copy(archive, tmp_path, how: str):
@@ -111,6 +116,11 @@ def damaged_copy(archive, tmp_path, how: str):
     elif how == "wrong-checksum":
         checksum = copy.with_name(copy.name + ".sha256")
         checksum.write_text("0" * 64 + f"  {copy.name}\n")
+    elif how == "another-image":
+        manifest = next(copy_dir.glob("*.json"))
+        data = json.loads(manifest.read_text())
+        data["image"]["id"] = "sha256:" + "1" * 64
+        manifest.write_text(json.dumps(data))
     return copy
 
 
@@ -120,23 +130,43 @@ def damaged_copy(archive, tmp_path, how: str):
         pytest.param("truncated", "the copy is truncated or damaged", id="truncated"),
         pytest.param("corrupted", "does not match its SHA-256 checksum", id="corrupted"),
         pytest.param("wrong-checksum", "does not match its SHA-256 checksum", id="wrong-checksum"),
+        pytest.param("another-image", "not the manifest's sha256:1111", id="manifest-names-another-image"),
         pytest.param("disk-full", "not enough disk space for Docker", id="disk-too-small"),
     ],
 )
-def test_import_refuses_in_one_line_and_loads_nothing(released, handout, tmp_path, how, says):
-    tag = released["first"]["image"]["tag"]
-    run(["docker", "image", "rm", tag], check=False)
-    archive = handout if how == "disk-full" else damaged_copy(handout, tmp_path, how)
-    fields = {"disk_free": (lambda path: 10**6)} if how == "disk-full" else {}
+def test_import_refuses_in_one_line_and_loads_nothing(small_handout, tmp_path, how, says):
+    run(["docker", "image", "rm", small_handout["tag"]], check=False)
+    archive = damaged_copy(small_handout["archive"], tmp_path, how)
+    fields = {"disk_free": (lambda path: 0)} if how == "disk-full" else {}
     code, out, err = lab(["import", str(archive)], **fields)
     assert code == 1
     assert len(err.strip().splitlines()) == 1, err
     assert says in err and "Nothing was loaded." in err
-    assert run(["docker", "image", "inspect", tag], check=False).returncode != 0
+    assert run(["docker", "image", "inspect", small_handout["id"]], check=False).returncode != 0
 
 
-def test_imported_image_starts_the_lab_with_no_build(released, handout, tmp_path_factory):
-    manifest = released["first"]
+def test_an_undamaged_small_handout_loads(small_handout):
+    run(["docker", "image", "rm", small_handout["tag"]], check=False)
+    code, out, err = lab(["import", str(small_handout["archive"])])
+    assert code == 0, out + err
+    assert (
+        run(["docker", "image", "inspect", "--format", "{{.Id}}", small_handout["tag"]]).stdout.strip()
+        == (small_handout["id"])
+    )
+
+
+def test_handout_manifest_gives_the_compressed_size_of_the_lab_layer(released_cpu, handout):
+    manifest = json.loads(next(handout.parent.glob("*.json")).read_text())["handout"]
+    layers = {layer["diff_id"]: layer for layer in manifest["layers"]}
+    lab_layer = layers[released_cpu["first"]["lab_layer"]["diff_id"]]
+    assert manifest["lab_layer"] == {"size": lab_layer["size"], "compressed_size": lab_layer["compressed_size"]}
+    assert 0 < lab_layer["compressed_size"] < lab_layer["size"]
+    assert sum(layer["compressed_size"] for layer in manifest["layers"]) <= manifest["compressed_size"]
+    assert manifest["compressed_size"] == handout.stat().st_size
+
+
+def test_imported_image_starts_the_lab_with_no_build(released_cpu, handout, tmp_path_factory):
+    manifest = released_cpu["first"]
     tag = manifest["image"]["tag"]
     run(["docker", "image", "rm", tag], check=False)
     code, out, err = lab(["import", str(handout)])

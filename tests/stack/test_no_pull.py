@@ -4,12 +4,10 @@ one whose access log is the observation (any pull starts with a manifest request
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 from dockerlab import Stack, make_workdir, run
-from registry import local_registry  # noqa: F401 - the fixture
 
 REPOSITORY = "courselab/lab"
 
@@ -25,14 +23,14 @@ def container_image(stack: Stack) -> str:
 
 
 @pytest.fixture
-def registry_named_image(local_registry, cpu_lab_image):  # noqa: F811
+def registry_named_image(local_registry, cpu_lab_image):
     """A lab image name in the local registry that is not on the engine yet."""
     name = f"{local_registry.host}/{REPOSITORY}:nopull-{uuid.uuid4().hex[:8]}"
     yield name
     run(["docker", "image", "rm", "--force", name], check=False)
 
 
-def test_fresh_up_builds_the_lab_image_and_asks_no_registry(local_registry, registry_named_image, tmp_path_factory):  # noqa: F811
+def test_fresh_up_builds_the_lab_image_and_asks_no_registry(local_registry, registry_named_image, tmp_path_factory):
     assert image_id(registry_named_image) is None
     stack = Stack(make_workdir(tmp_path_factory), settings={"LAB_IMAGE": registry_named_image})
     try:
@@ -43,26 +41,27 @@ def test_fresh_up_builds_the_lab_image_and_asks_no_registry(local_registry, regi
     assert local_registry.requests_for(REPOSITORY) == []
 
 
-def test_digest_pinned_image_is_pulled_exactly(local_registry, registry_named_image, cpu_lab_image, tmp_path_factory):  # noqa: F811
-    run(["docker", "tag", cpu_lab_image, registry_named_image])
-    run(["docker", "push", registry_named_image])
-    digest_ref = run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", registry_named_image]).stdout
-    pinned = next(ref for ref in json.loads(digest_ref) if ref.startswith(local_registry.host))
-    # Gone from the engine by name and digest: only a pull can bring this reference back.
-    # Untagging the name drops its digest reference too; the second removal is a no-op then.
-    run(["docker", "image", "rm", registry_named_image], check=False)
+def test_digest_pinned_image_is_pulled_exactly(local_registry, released_cpu, tmp_path_factory):
+    """The instructor's published image (scripts/lab release --registry, shared with the release
+    tests), pinned by digest as the printed .env lines say."""
+    manifest = released_cpu["first"]
+    pinned = manifest["image"]["published"]
+    repository = pinned.split("/", 1)[1].split("@", 1)[0]
+    # The engine keeps the image under the release's local tag; only the published reference
+    # goes, so compose has to ask the registry for it (and finds every layer already here).
+    run(["docker", "image", "rm", f"{released_cpu['registry']}/lab:{released_cpu['term']}-cpu"], check=False)
     run(["docker", "image", "rm", pinned], check=False)
     assert image_id(pinned) is None
-    before = len(local_registry.requests_for(REPOSITORY))
+    before = len(local_registry.requests_for(repository))
     settings = {"LAB_IMAGE": pinned, "LAB_PULL_POLICY": "missing"}
     stack = Stack(make_workdir(tmp_path_factory), settings=settings)
     try:
         stack.up("lab")
-        assert container_image(stack) == image_id(cpu_lab_image)
+        assert container_image(stack) == manifest["image"]["id"]
     finally:
         stack.down()
         run(["docker", "image", "rm", pinned], check=False)
     digest = pinned.split("@", 1)[1]
-    pulls = local_registry.requests_for(REPOSITORY)[before:]
+    pulls = local_registry.requests_for(repository)[before:]
     assert any(f"/manifests/{digest}" in line for line in pulls), pulls
-    assert not [line for line in pulls if "/manifests/nopull-" in line]
+    assert not [line for line in pulls if f"/manifests/{released_cpu['term']}" in line]

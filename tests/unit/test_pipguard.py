@@ -74,3 +74,69 @@ def test_resolver_conflict_with_the_image_becomes_one_line():
 
 def test_other_pip_failures_are_left_as_pip_printed_them():
     assert pipguard.resolver_refusal("ERROR: No matching distribution found for nosuchpkg\n", PINS) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        pytest.param(["uninstall", "-y", "NumPy", "coursepkg"], ["numpy", "coursepkg"], id="names"),
+        pytest.param(["uninstall", "-r", "reqs.txt"], None, id="requirements-file-left-to-pip"),
+        pytest.param(["install", "numpy"], None, id="not-uninstall"),
+    ],
+)
+def test_uninstall_names_from_the_command_line(argv, names):
+    assert pipguard.uninstall_names(argv) == names
+
+
+def test_uninstall_removes_your_copy_refuses_the_images_and_leaves_the_rest_to_pip():
+    plan = pipguard.removals(
+        ["numpy", "coursepkg", "jupyterlab", "nosuch"], {"numpy": "1.26.4", "coursepkg": "1.0"}, PINS
+    )
+    assert plan == [
+        pipguard.Removal("numpy", "1.26.4", "2.4.6"),
+        pipguard.Removal("coursepkg", "1.0", None),
+        pipguard.Removal("jupyterlab", None, "4.6.6"),
+    ]
+    assert plan[0].line("/u") == "pip: removed your own numpy 1.26.4 from /u; the image's numpy 2.4.6 is used again"
+    refused = plan[2].line("/u")
+    assert refused.startswith("pip: jupyterlab 4.6.6 is part of the lab image and cannot be removed")
+    assert "\n" not in refused
+
+
+def test_remove_distribution_deletes_what_record_lists_inside_the_user_base_only(tmp_path):
+    from importlib import metadata
+
+    base = tmp_path / "python-user"
+    site_packages = base / "lib" / "python3.11" / "site-packages"
+    (site_packages / "coursepkg" / "__pycache__").mkdir(parents=True)
+    (site_packages / "coursepkg" / "__init__.py").write_text("ANSWER = 42\n")
+    (site_packages / "coursepkg" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"")
+    (base / "bin").mkdir()
+    (base / "bin" / "coursetool").write_text("#!/bin/sh\n")
+    outside = tmp_path / "image-file"
+    outside.write_text("the image's\n")
+    info = site_packages / "coursepkg-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: coursepkg\nVersion: 1.0\n")
+    record = ["coursepkg/__init__.py,,", "../../../bin/coursetool,,", "../../../../image-file,,"]
+    record += [f"coursepkg-1.0.dist-info/{name},," for name in ("METADATA", "RECORD")]
+    (info / "RECORD").write_text("\n".join(record) + "\n")
+    (dist,) = metadata.distributions(path=[str(site_packages)])
+
+    pipguard.remove_distribution(dist, base)
+
+    assert not (site_packages / "coursepkg").exists()
+    assert not info.exists()
+    assert not (base / "bin" / "coursetool").exists()
+    assert outside.read_text() == "the image's\n"
+    assert site_packages.is_dir()
+
+
+def test_the_refusals_link_to_a_section_of_the_troubleshooting_page():
+    from pathlib import Path
+
+    from labkit.verdicts import slug
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+    anchors = {slug(line.lstrip("#").strip()) for line in doc.read_text().splitlines() if line.startswith("## ")}
+    assert pipguard.MORE.split("#", 1)[1] in anchors

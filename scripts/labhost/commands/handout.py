@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from labhost import imageref
+from labhost import framing, imageref
 from labhost.commands import Command, release
 
 EXPORT_HELP = "write a released image to one compressed file with its checksum and manifest (offline hand-out)"
@@ -34,6 +34,10 @@ IMPORT_HELP = "check and load a hand-out file from `scripts/lab export` (disk sp
 CHUNK = 1 << 20
 # docker load keeps the unpacked layers and needs room for the archive while it reads it.
 SPACE_FACTOR = 1.1
+# Made once, copied to every student: zstd -9 is 12 % smaller than -3 for a few minutes more
+# once; above 9 the gain is about 1 % for more than twice the time; unpacking takes the same
+# at every level (benchmarks/handout_sizes.py; figures in docs/instructors.md).
+DEFAULT_LEVEL = {"zstd": 9, "gzip": 6}
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -44,7 +48,7 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, help="folder for the hand-out (default: handout/)")
     parser.add_argument("--releases", type=Path, help="where `release` wrote its manifests (default: releases/)")
     parser.add_argument("--compression", choices=("zstd", "gzip"), help="default: zstd when installed, else gzip")
-    parser.add_argument("--level", type=int, help="compression level (default: zstd 3, gzip 6)")
+    parser.add_argument("--level", type=int, help="compression level (default: zstd 9, gzip 6)")
 
 
 def import_arguments(parser: argparse.ArgumentParser) -> None:
@@ -142,6 +146,23 @@ def refusal(archive: Path, expected: Expected, *, free: int | None) -> str | Non
     return None
 
 
+def handout_facts(
+    archive: Path, *, compression: str, unpacked: int, sha256: str, blobs: list[framing.Blob], lab_diff_id: str | None
+) -> dict:
+    """The manifest's hand-out section: the file, and what each layer costs compressed (the
+    lab layer alone is what a class downloads again when only the course's packages change)."""
+    lab = next((blob for blob in blobs if blob.diff_id == lab_diff_id), None)
+    return {
+        "file": archive.name,
+        "compression": compression,
+        "compressed_size": archive.stat().st_size,
+        "unpacked_size": unpacked,
+        "sha256": sha256,
+        "lab_layer": {"size": lab.size, "compressed_size": lab.compressed} if lab else None,
+        "layers": [{"diff_id": blob.diff_id, "size": blob.size, "compressed_size": blob.compressed} for blob in blobs],
+    }
+
+
 def run_export(args: argparse.Namespace, world) -> int:
     manifest_path = (args.releases or world.repo / "releases") / args.term / f"{args.flavour}.json"
     if not manifest_path.is_file():
@@ -161,27 +182,19 @@ def run_export(args: argparse.Namespace, world) -> int:
     output.mkdir(parents=True, exist_ok=True)
     archive = output / f"courselab-{args.term}-{args.flavour}{suffix}"
     partial = archive.with_name(archive.name + ".partial")
-    level = args.level or (3 if compression == "zstd" else 6)
-    world.say(f"export: docker save {tag} | {compression} -{level} > {archive}")
+    level = args.level or DEFAULT_LEVEL[compression]
+    world.say(f"export: docker save {tag} | {compression} -{level}, one frame per layer > {archive}")
     save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
     assert save.stdout is not None
-    unpacked = 0
-    with partial.open("wb") as sink:
-        if compression == "zstd":
-            compressor = subprocess.Popen(["zstd", "-q", "-T0", f"-{level}", "-c"], stdin=subprocess.PIPE, stdout=sink)
-            assert compressor.stdin is not None
-            while chunk := save.stdout.read(CHUNK):
-                unpacked += len(chunk)
-                compressor.stdin.write(chunk)
-            compressor.stdin.close()
-            compressed_ok = compressor.wait() == 0
-        else:
-            with gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=level, mtime=0) as stream:
-                while chunk := save.stdout.read(CHUNK):
-                    unpacked += len(chunk)
-                    stream.write(chunk)
-            compressed_ok = True
-    if save.wait() != 0 or not compressed_ok:
+    try:
+        with partial.open("wb") as sink:
+            unpacked, blobs = framing.write_framed(save.stdout.read, sink, compression=compression, level=level)
+        failed = save.wait() != 0
+    except (OSError, EOFError):
+        save.kill()
+        save.wait()
+        failed = True
+    if failed:
         partial.unlink(missing_ok=True)
         print(f"export: docker save {tag} failed; nothing was written", file=world.err)
         return 1
@@ -189,18 +202,17 @@ def run_export(args: argparse.Namespace, world) -> int:
     digest = sha256_file(archive)
     checksum_file, manifest_file = sidecars(archive)
     checksum_file.write_text(f"{digest}  {archive.name}\n")
-    manifest["handout"] = {
-        "file": archive.name,
-        "compression": f"{compression} -{level}",
-        "compressed_size": archive.stat().st_size,
-        "unpacked_size": unpacked,
-        "sha256": digest,
-    }
+    manifest["handout"] = handout_facts(
+        archive, compression=f"{compression} -{level}", unpacked=unpacked, sha256=digest, blobs=blobs,
+        lab_diff_id=(manifest.get("lab_layer") or {}).get("diff_id"),
+    )  # fmt: skip
     manifest["env_lines"] = release.env_lines(args.flavour, tag, pulled=False)
     manifest_file.write_text(json.dumps(manifest, indent=1) + "\n")
+    lab = manifest["handout"]["lab_layer"]
     world.say(
-        f"export: {archive} ({archive.stat().st_size / 1e6:.0f} MB, {unpacked / 1e6:.0f} MB unpacked), "
-        f"{checksum_file.name}, {manifest_file.name}"
+        f"export: {archive} ({archive.stat().st_size / 1e6:.0f} MB, {unpacked / 1e6:.0f} MB unpacked"
+        + (f"; the lab layer alone {lab['compressed_size'] / 1e6:.0f} MB" if lab else "")
+        + f"), {checksum_file.name}, {manifest_file.name}"
     )
     return 0
 

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from labhost import avoid, compose, docker, imageref, rocm_bases
+from labhost import avoid, compose, docker, history, imageref, rocm_bases
 from labhost.commands import Command
 
 FLAVOURS = tuple(compose.COMPOSE_FILES)
@@ -71,12 +71,13 @@ def env_lines(flavour: str, image: str, *, pulled: bool) -> list[str]:
     return [f"{image_key}={image}", f"{policy_key}={'missing' if pulled else 'never'}"]
 
 
-def build_command(target: imageref.BuildTarget, tag: str, term: str) -> list[str]:
-    return [
-        "docker", "build", "--file", target.dockerfile,
-        "--build-arg", f"BASE_IMAGE={target.base}", "--build-arg", f"LAB_LOCK={target.lock}",
-        "--label", f"org.opencontainers.image.version={term}", "--tag", tag, ".",
-    ]  # fmt: skip
+def build_command(target: imageref.BuildTarget, tag: str) -> list[str]:
+    """`docker compose build lab` of the flavour, named `tag`: exactly what `up` would build,
+    with BuildKit (compose talks to the engine's own), so a build the student's compose or
+    the tests already made is reused from the cache instead of installed again."""
+    image_key = ENV_KEYS[target.flavour][0]
+    placeholders = [f"{key}={value}" for key, value in imageref.RENDER_PLACEHOLDERS.items()]
+    return ["env", f"{image_key}={tag}", *placeholders, *compose.command(target.flavour, "build", "lab")]
 
 
 def last_json(text: str) -> dict:
@@ -113,25 +114,19 @@ class LabLayer:
 
 
 def lab_layer(run: docker.Runner, tag: str) -> LabLayer:
-    """The layer of the RUN that installs the lab layer. A local build's history names the
-    intermediate image after each step; that image's top layer is the step's layer."""
+    """The layer the lab layer's RUN made (labhost.history: works for BuildKit and the
+    legacy builder)."""
     done = run(["docker", "history", "--no-trunc", "--format", "{{json .}}", tag])
-    for line in done.stdout.splitlines():
-        entry = json.loads(line)
-        if INSTALL_STEP in entry.get("CreatedBy", "") and "#(nop)" not in entry.get("CreatedBy", ""):
-            size = parse_size(entry.get("Size", "0"))
-            facts = imageref.inspect(run, entry["ID"]) if entry.get("ID", "").startswith("sha256:") else None
-            return LabLayer(facts.layers[-1] if facts and facts.layers else None, size)
-    return LabLayer(None, 0)
-
-
-def parse_size(text: str) -> int:
-    """`docker history` sizes: '461MB', '1.2GB', '0B' (decimal units, as Docker prints them)."""
-    match = re.fullmatch(r"([\d.]+)\s*([kMGT]?B)", text.strip())
-    if not match:
-        return 0
-    factor = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}[match.group(2)]
-    return int(float(match.group(1)) * factor)
+    facts = imageref.inspect(run, tag)
+    if done.returncode != 0 or facts is None:
+        return LabLayer(None, 0)
+    steps = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    found = history.layer_of(
+        [history.Step(step.get("CreatedBy", ""), history.parse_size(step.get("Size", "0"))) for step in steps],
+        facts.layers,
+        INSTALL_STEP,
+    )
+    return LabLayer(found[0], found[1].size) if found else LabLayer(None, 0)
 
 
 def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, avoided: list) -> dict | None:
@@ -146,7 +141,7 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
               f"(docs/instructors.md): {item.reason}", file=err)  # fmt: skip
         return None
     tag = local_tag(args.term, target.flavour)
-    argv = build_command(target, tag, args.term)
+    argv = build_command(target, tag)
     world.show(argv)
     if world.interactive(argv, world.repo) != 0:
         print(f"release: {target.flavour}: the build failed (above); nothing was tagged", file=err)

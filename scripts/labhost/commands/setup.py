@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
-from labhost import compose, envsetup, facts, plan
+from labhost import compose, envsetup, facts, memlimit, plan
 from labhost.commands import Command
 from labhost.commands.options import add_flavour
 from labhost.envfile import unified_diff, write_atomic
@@ -42,6 +43,10 @@ def run(args: argparse.Namespace, world: World) -> int:
             args.flavour, f"chosen with --flavour (detected: {the_plan.flavour})", env={"LAB_FLAVOUR": args.flavour}
         )
     existing = world.env_path.read_text() if world.env_path.is_file() else None
+    chosen = (s.env.values() if s.env else {}).get("LAB_MEMORY_LIMIT")
+    memory = memlimit.setting(chosen, s.engine.mem_total or memlimit.meminfo_total(world.root))
+    if memory:
+        the_plan = dataclasses.replace(the_plan, env={**the_plan.env, "LAB_MEMORY_LIMIT": memory})
     example_path = world.repo / ".env.example"
     example = example_path.read_text() if example_path.is_file() else ""
     update = envsetup.update_env(existing, example, the_plan, user)
