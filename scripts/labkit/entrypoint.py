@@ -3,6 +3,8 @@ GPU gate, then build the command for what was asked, print it, and exec it.
 
     python -m labkit lab            JupyterLab (the default)
     python -m labkit train [ARGS]   the course's training script, once
+    python -m labkit bench [ARGS]   how fast this machine trains: CPU, each GPU, all GPUs
+    python -m labkit prepare [ARGS] download a dataset into the cache volume, then stop
     python -m labkit check [--json] the GPU gate only; exit 0 when the lab would start
     python -m labkit shell          a shell in the lab's environment
 """
@@ -23,6 +25,9 @@ from labkit import course, envcheck, gate, shadow
 from labkit.diagnose import GateStatus, gate_policy
 
 CONTAINER_PORT = 8888
+Command = Callable[[argparse.Namespace, dict, "Paths"], int]
+# Commands whose arguments go to the program they start (train.py, bench, prepare).
+PASSTHROUGH = ("train", "bench", "prepare")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,16 @@ def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
 
 def train_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
     return [python, str(paths.course / "train.py"), "--output", str(paths.runs), *args]
+
+
+def bench_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
+    # The helper package in the image, never the student's course folder: an edit to
+    # train.py cannot break the benchmark.
+    return [python, "-m", "labtrain.bench", "--output", str(paths.runs), *args]
+
+
+def prepare_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
+    return [python, "-m", "labtrain.prepare", *args]
 
 
 def shell_command() -> list[str]:
@@ -158,13 +173,18 @@ def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     return 0  # not reached
 
 
-def cmd_train(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
-    prepare_work(paths)
-    stop, _ = run_gate(env)
-    if stop is not None:
-        return stop
-    exec_command(train_command(python=sys.executable, paths=paths, args=args.train_args), env)
-    return 0
+def after_gate(build: Callable[..., list[str]]) -> Command:
+    """A command that runs once the settings and the GPU check passed, like the lab itself."""
+
+    def handler(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
+        prepare_work(paths)
+        stop, _ = run_gate(env)
+        if stop is not None:
+            return stop
+        exec_command(build(python=sys.executable, paths=paths, args=args.passthrough), env)
+        return 0
+
+    return handler
 
 
 def cmd_shell(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
@@ -188,10 +208,11 @@ def prepare_work(paths: Paths) -> None:
         say(f"Kept your edited copies (the course has newer ones in {paths.course_source}): {', '.join(kept)}")
 
 
-Command = Callable[[argparse.Namespace, dict, Paths], int]
 COMMANDS: dict[str, tuple[Command, str]] = {
     "lab": (cmd_lab, "start JupyterLab (default)"),
-    "train": (cmd_train, "run the course's training script once"),
+    "train": (after_gate(train_command), "run the course's training script once"),
+    "bench": (after_gate(bench_command), "measure training speed on the CPU and every GPU"),
+    "prepare": (after_gate(prepare_command), "download a dataset into the cache volume"),
     "check": (cmd_check, "run the GPU check only"),
     "shell": (cmd_shell, "open a shell in the lab's environment"),
 }
@@ -201,15 +222,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="labkit", description="The course lab's container entrypoint.")
     sub = parser.add_subparsers(dest="command")
     for name, (_, help_text) in COMMANDS.items():
-        command_parser = sub.add_parser(name, help=help_text)
+        # --help after train/bench/prepare is for the program they start, not for us.
+        command_parser = sub.add_parser(name, help=help_text, add_help=name not in PASSTHROUGH)
         if name == "check":
             command_parser.add_argument("--json", action="store_true", help="print the gate's data as JSON")
-    # train passes everything after it to train.py (argparse.REMAINDER cannot take
-    # arguments that start with '--', so unknown arguments are collected instead).
+    # train, bench and prepare pass everything after them on (argparse.REMAINDER cannot
+    # take arguments that start with '--', so unknown arguments are collected instead).
     args, extra = parser.parse_known_args(argv or ["lab"])
-    if extra and args.command != "train":
+    if extra and args.command not in PASSTHROUGH:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.train_args = extra
+    args.passthrough = extra
     return args
 
 

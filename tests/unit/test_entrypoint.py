@@ -46,7 +46,31 @@ def test_train_command_runs_the_students_copy_and_passes_arguments():
 def test_train_arguments_may_start_with_dashes():
     args = entrypoint.parse_args(["train", "--synthetic", "--epochs", "2"])
     assert args.command == "train"
-    assert args.train_args == ["--synthetic", "--epochs", "2"]
+    assert args.passthrough == ["--synthetic", "--epochs", "2"]
+
+
+def test_bench_runs_the_installed_package_never_the_students_folder():
+    command = entrypoint.bench_command(python="/p/python", paths=PATHS, args=["--steps", "5"])
+    assert command == ["/p/python", "-m", "labtrain.bench", "--output", "/home/lab/work/runs", "--steps", "5"]
+    assert not any("course" in part for part in command)
+
+
+def test_prepare_runs_the_installed_package():
+    command = entrypoint.prepare_command(python="/p/python", paths=PATHS, args=["--dataset", "mnist"])
+    assert command == ["/p/python", "-m", "labtrain.prepare", "--dataset", "mnist"]
+
+
+@pytest.mark.parametrize("command", ["train", "bench", "prepare"])
+def test_passthrough_commands_hand_on_their_arguments_and_help(command):
+    args = entrypoint.parse_args([command, "--steps", "3", "--help"])
+    assert args.command == command
+    assert args.passthrough == ["--steps", "3", "--help"]
+
+
+@pytest.mark.parametrize("command", ["train", "bench", "prepare"])
+def test_passthrough_commands_run_after_the_settings_and_gpu_check(command):
+    handler, _help = entrypoint.COMMANDS[command]
+    assert handler.__qualname__.startswith("after_gate")
 
 
 def test_no_subcommand_means_lab():
