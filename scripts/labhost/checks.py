@@ -66,6 +66,9 @@ class Context:
     disk_free: int | None = None
     image_present: bool = False
     port_free: bool | None = None
+    system: str = "Linux"  # platform.system(): "Linux", "Darwin" (macOS)
+    repo_path: str = ""  # absolute paths, for the checks that care where files live
+    work_path: str = ""
 
     @property
     def values(self) -> dict[str, str]:
@@ -467,6 +470,12 @@ CHECKS: tuple[Check, ...] = (
     env_file,
     work_dir,
 )
+
+
+# Checks for macOS and WSL2 live in their own module (they take this module's Context).
+from labhost import platform_checks  # noqa: E402
+
+CHECKS = (*CHECKS, *platform_checks.CHECKS)
 
 
 def run_all(ctx: Context) -> list[CheckResult]:

@@ -94,6 +94,9 @@ def context(world: World, s: Survey) -> checks.Context:
         disk_free=world.disk_free(s.engine.root_dir) if s.engine.usable else None,
         image_present=image_present,
         port_free=world.port_free(address, int(port)) if port.isdigit() else None,
+        system=world.system,
+        repo_path=str(world.repo.resolve()),
+        work_path=str(work_path.resolve()),
     )
 
 
