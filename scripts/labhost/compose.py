@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from labkit import urls
+
 COMPOSE_FILES: dict[str, tuple[str, ...]] = {
     "cpu": ("compose.yaml",),
     "nvidia": ("compose.yaml", "compose.nvidia.yaml"),
@@ -50,6 +52,5 @@ def shown(argv: Sequence[str]) -> str:
 
 
 def lab_url(*, address: str, port: str, token: str) -> str:
-    # 0.0.0.0 is where it listens, not an address a browser can open.
-    host = "127.0.0.1" if address in ("", "0.0.0.0") else address  # noqa: S104
-    return f"http://{host}:{port}/lab?token={token}"
+    # The container prints the same URL (labkit.urls): one rule for both.
+    return urls.lab_url(address=address, port=port, token=token)

@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, shadow
+from labkit import course, envcheck, gate, shadow, urls
+
 from labkit.diagnose import GateStatus, gate_policy
 
 CONTAINER_PORT = 8888
@@ -50,11 +51,7 @@ class Paths:
 CONTAINER_PATHS = Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
 
 
-def lab_url(*, host_port: str, token: str) -> str:
-    return f"http://127.0.0.1:{host_port}/lab?token={token}"
-
-
-def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
+def lab_command(*, python: str, paths: Paths, host_port: str, host_address: str = urls.LOOPBACK) -> list[str]:
     # The token travels in JUPYTER_TOKEN, not argv, so `ps` and the printed command never
     # show it. custom_display_url makes Jupyter's own log show the host's port, not 8888.
     return [
@@ -64,7 +61,7 @@ def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
         "--ServerApp.port_retries=0",
         "--ServerApp.open_browser=False",
         f"--ServerApp.root_dir={paths.work}",
-        f"--ServerApp.custom_display_url=http://127.0.0.1:{host_port}",
+        f"--ServerApp.custom_display_url={urls.server_url(address=host_address, port=host_port)}",
         # Saves replace the file in one step: a killed container never truncates a notebook.
         "--ServerApp.contents_manager_class=labkit.contents.ReplacingFileManager",
     ]
@@ -164,12 +161,16 @@ def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
         return stop
     token = resolve_token(env, paths.state)
     host_port = env.get("LAB_HOST_PORT", str(CONTAINER_PORT))
+    host_address = env.get("LAB_HOST_ADDRESS", urls.LOOPBACK)
     env = {**env, "JUPYTER_TOKEN": token}
     say("JupyterLab is starting. When it says it is running, open:")
     say("")
-    say(f"    {lab_url(host_port=host_port, token=token)}")
+    say(f"    {urls.lab_url(address=host_address, port=host_port, token=token)}")
+    if host_address in urls.ANY_ADDRESS:
+        say(f"    (from another computer: http://THIS-COMPUTERS-ADDRESS:{host_port}/lab?token={token})")
     say("")
-    exec_command(lab_command(python=sys.executable, paths=paths, host_port=host_port), env)
+    command = lab_command(python=sys.executable, paths=paths, host_port=host_port, host_address=host_address)
+    exec_command(command, env)
     return 0  # not reached
 
 

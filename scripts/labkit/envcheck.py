@@ -167,6 +167,7 @@ CHECKS: dict[str, Check] = {
     "LAB_VIDEO_GID": _group_id,
     "LAB_PORT": _port,
     "LAB_HOST_PORT": _port,
+    "LAB_HOST_ADDRESS": _bind_address,
     "LAB_BIND_ADDRESS": _bind_address,
     "LAB_FLAVOUR": _flavour,
     "LAB_REQUIRE_GPU": _exact_bool,

@@ -6,13 +6,34 @@ import stat
 from pathlib import Path
 
 import pytest
-from labkit import entrypoint
+from labkit import entrypoint, urls
 
 PATHS = entrypoint.Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
 
 
-def test_url_uses_the_host_port_and_the_token():
-    assert entrypoint.lab_url(host_port="18888", token="abc") == "http://127.0.0.1:18888/lab?token=abc"
+@pytest.mark.parametrize(
+    "address,url",
+    [
+        ("127.0.0.1", "http://127.0.0.1:18888/lab?token=abc"),
+        ("0.0.0.0", "http://127.0.0.1:18888/lab?token=abc"),  # listens everywhere; this computer opens loopback
+        ("192.168.1.20", "http://192.168.1.20:18888/lab?token=abc"),  # published there only
+    ],
+    ids=["loopback", "every-address", "one-lan-address"],
+)
+def test_url_uses_the_published_address_the_host_port_and_the_token(address, url):
+    assert urls.lab_url(address=address, port="18888", token="abc") == url
+
+
+@pytest.mark.parametrize(
+    "address,others", [("127.0.0.1", False), ("127.0.0.2", False), ("0.0.0.0", True), ("10.0.0.5", True)]
+)
+def test_who_else_can_reach_the_lab(address, others):
+    assert urls.reachable_from_other_computers(address) is others
+
+
+def test_jupyters_own_log_shows_the_published_address():
+    command = entrypoint.lab_command(python="/p/python", paths=PATHS, host_port="9999", host_address="192.168.1.20")
+    assert "--ServerApp.custom_display_url=http://192.168.1.20:9999" in command
 
 
 def test_lab_command_serves_the_work_folder_and_never_carries_the_token():
