@@ -138,6 +138,7 @@ class Stack:
             "LAB_WORK_DIR": str(self.workdir),
             "LAB_PORT": str(self.port),
             "JUPYTER_TOKEN": self.token,
+            "LAB_LANG": "en",  # whatever the developer's locale; tests that want vi say so
             **self.settings,
         }
 

@@ -21,8 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, shadow, urls
-
+from labkit import course, envcheck, gate, i18n, shadow, urls
 from labkit.diagnose import GateStatus, gate_policy
 
 CONTAINER_PORT = 8888
@@ -49,6 +48,24 @@ class Paths:
 
 
 CONTAINER_PATHS = Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
+
+
+# JupyterLab's own language setting (the translation extension's "locale"), and the locale
+# each lab language maps to: the installed language pack jupyterlab-language-pack-vi-VN.
+UI_LANGUAGE_SETTINGS = Path("@jupyterlab/translation-extension/plugin.jupyterlab-settings")
+UI_LOCALES = {"vi": "vi_VN"}
+
+
+def write_ui_language(settings_dir: Path, lang: str) -> Path | None:
+    """Start JupyterLab in the lab's language. A user setting, written at every start (HOME
+    is the container's own), so LAB_LANG decides; English needs none."""
+    locale = UI_LOCALES.get(lang)
+    if locale is None:
+        return None
+    path = settings_dir / UI_LANGUAGE_SETTINGS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"locale": locale}) + "\n")
+    return path
 
 
 def lab_command(*, python: str, paths: Paths, host_port: str, host_address: str = urls.LOOPBACK) -> list[str]:
@@ -160,6 +177,7 @@ def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     if stop is not None:
         return stop
     token = resolve_token(env, paths.state)
+    write_ui_language(Path(env.get("HOME", "/home/lab")) / ".jupyter/lab/user-settings", i18n.language(env))
     host_port = env.get("LAB_HOST_PORT", str(CONTAINER_PORT))
     host_address = env.get("LAB_HOST_ADDRESS", urls.LOOPBACK)
     env = {**env, "JUPYTER_TOKEN": token}

@@ -150,6 +150,12 @@ def _cpus(key: str, value: str) -> Problem | None:
     return Problem(key, f"is {value!r}, not a number of CPUs", f"set {key}=4, or 0 for all CPUs")
 
 
+def _language(key: str, value: str) -> Problem | None:
+    if value.lower() in ("en", "vi"):
+        return None
+    return Problem(key, f"is {value!r}, not a language the lab has", f"set {key}=en or {key}=vi")
+
+
 def _count(key: str, value: str) -> Problem | None:
     if value.isdigit() and int(value) >= 64:
         return None
@@ -181,6 +187,7 @@ CHECKS: dict[str, Check] = {
     "LAB_MEMORY_LIMIT": _memory,
     "LAB_CPUS": _cpus,
     "LAB_PIDS_LIMIT": _count,
+    "LAB_LANG": _language,
     "JUPYTER_TOKEN": _token,
     "TF_FORCE_GPU_ALLOW_GROWTH": _exact_bool,
     "HSA_OVERRIDE_GFX_VERSION": _override,

@@ -19,8 +19,9 @@ DOMAIN = "courselab"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("en", "vi")
 DEFAULT_LANGUAGE = "en"
-# The order gettext itself consults the locale variables in.
-LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
+# The order gettext itself consults the locale variables in; in the container, the host's
+# locale arrives as LAB_HOST_LOCALE (compose.yaml), since the image has a locale of its own.
+LOCALE_VARIABLES = ("LAB_HOST_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
 
 
 def language(environ: Mapping[str, str] | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -124,3 +125,14 @@ def test_bad_setting_exits_2_before_anything_runs(monkeypatch, capsys):
     assert entrypoint.main(["check"]) == 2
     assert started == []
     assert "HSA_OVERRIDE_GFX_VERSION" in capsys.readouterr().err
+
+
+def test_lab_language_vi_starts_jupyterlab_in_vietnamese(tmp_path):
+    path = entrypoint.write_ui_language(tmp_path, "vi")
+    assert path == tmp_path / "@jupyterlab/translation-extension/plugin.jupyterlab-settings"
+    assert json.loads(path.read_text()) == {"locale": "vi_VN"}
+
+
+def test_english_needs_no_language_setting(tmp_path):
+    assert entrypoint.write_ui_language(tmp_path, "en") is None
+    assert list(tmp_path.iterdir()) == []
