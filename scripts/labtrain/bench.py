@@ -433,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     path = options.json or options.output / f"bench-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     runs.write_json_atomically(path, report)
-    print(_("\n[bench] report: {path}").format(path=path), flush=True)
+    print()
+    print(_("[bench] report: {path}").format(path=path), flush=True)
     return 0
 
 
