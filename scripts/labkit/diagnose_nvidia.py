@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import re
 
+from labkit.i18n import N_
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 NVIDIA_OVERLAY = "`docker compose -f compose.yaml -f compose.nvidia.yaml up`"
 
-NO_DEVICES = "No NVIDIA GPU devices in the container"
-DRIVER_LIBRARY_MISMATCH = "The NVIDIA driver was updated but the old one is still running"
-DRIVER_TOO_OLD = "The NVIDIA driver is too old for this image's CUDA"
-NVML_FAILED = "The NVIDIA management library (NVML) could not start"
-CUINIT_FAILED = "CUDA could not start on the NVIDIA GPU"
+NO_DEVICES = N_("No NVIDIA GPU devices in the container")
+DRIVER_LIBRARY_MISMATCH = N_("The NVIDIA driver was updated but the old one is still running")
+DRIVER_TOO_OLD = N_("The NVIDIA driver is too old for this image's CUDA")
+NVML_FAILED = N_("The NVIDIA management library (NVML) could not start")
+CUINIT_FAILED = N_("CUDA could not start on the NVIDIA GPU")
 
 HEADLINES = (NO_DEVICES, DRIVER_LIBRARY_MISMATCH, DRIVER_TOO_OLD, NVML_FAILED, CUINIT_FAILED)
 

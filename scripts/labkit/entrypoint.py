@@ -23,6 +23,10 @@ from pathlib import Path
 
 from labkit import course, envcheck, gate, i18n, shadow, urls
 from labkit.diagnose import GateStatus, gate_policy
+from labkit.i18n import _
+from labkit.verdicts import TROUBLESHOOTING, slug
+
+TROUBLESHOOTING_VI = TROUBLESHOOTING.replace(".md", ".vi.md")
 
 CONTAINER_PORT = 8888
 Command = Callable[[argparse.Namespace, dict, "Paths"], int]
@@ -128,12 +132,23 @@ def say(message: str) -> None:
     print(f"[lab] {message}", flush=True)
 
 
+def troubleshooting_link(found) -> str:
+    """The page section whose heading is the headline the student just read, in their language."""
+    if i18n.language() == "en":
+        return found.doc_link
+    return f"{TROUBLESHOOTING_VI}#{slug(_(found.headline))}"
+
+
 def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
     """Run the gate and print its report. Returns (exit code if the start must stop, data)."""
     flavour = env.get("LAB_FLAVOUR", "cpu")
     require_gpu = env.get("LAB_REQUIRE_GPU", "true" if flavour != "cpu" else "false") == "true"
     timeout = float(env.get("LAB_GATE_TIMEOUT", "120"))
-    say(f"Checking TensorFlow and the GPU ({flavour} lab, at most {timeout:.0f} s)...")
+    say(
+        _("Checking TensorFlow and the GPU ({flavour} lab, at most {seconds:.0f} s)...").format(
+            flavour=flavour, seconds=timeout
+        )
+    )
     facts, found = gate.check(flavour=flavour, timeout=timeout, env=env)
     for line in gate.report_lines(facts):
         say(f"  {line}")
@@ -141,25 +156,26 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
         say(f"WARNING: {shadowed.line()}")
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}
+    headline = _(found.headline)
     if found.status is GateStatus.GPU:
-        say(found.headline)
+        say(headline)
     elif found.status is GateStatus.CPU and decision.proceed:
         banner = "!" * 72
         say(banner)
-        say(f"NOTICE: {found.headline}.")
+        say(_("NOTICE: {headline}.").format(headline=headline))
         say(f"  {found.fix}")
         say(banner)
     else:
-        say(f"ERROR: {found.headline}.")
-        say(f"  Fix: {found.fix}.")
+        say(_("ERROR: {headline}.").format(headline=headline))
+        say(_("  Fix: {fix}.").format(fix=found.fix))
         if found.status is GateStatus.CPU:
-            say("  LAB_REQUIRE_GPU=true, so the lab does not start without a GPU.")
-        say(f"  More: {found.doc_link}")
+            say(_("  LAB_REQUIRE_GPU=true, so the lab does not start without a GPU."))
+        say(_("  More: {link}").format(link=troubleshooting_link(found)))
     return (None if decision.proceed else decision.exit_code), data
 
 
 def exec_command(command: list[str], env: Mapping[str, str]) -> None:
-    say(f"Running: {shlex.join(command)}")
+    say(_("Running: {command}").format(command=shlex.join(command)))
     sys.stdout.flush()
     os.execvpe(command[0], command, dict(env))  # noqa: S606 - an argv list, never a shell string
 
@@ -173,7 +189,7 @@ def cmd_check(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> in
 
 def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     prepare_work(paths)
-    stop, _ = run_gate(env)
+    stop, _data = run_gate(env)
     if stop is not None:
         return stop
     token = resolve_token(env, paths.state)
@@ -181,11 +197,15 @@ def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     host_port = env.get("LAB_HOST_PORT", str(CONTAINER_PORT))
     host_address = env.get("LAB_HOST_ADDRESS", urls.LOOPBACK)
     env = {**env, "JUPYTER_TOKEN": token}
-    say("JupyterLab is starting. When it says it is running, open:")
+    say(_("JupyterLab is starting. When it says it is running, open:"))
     say("")
     say(f"    {urls.lab_url(address=host_address, port=host_port, token=token)}")
     if host_address in urls.ANY_ADDRESS:
-        say(f"    (from another computer: http://THIS-COMPUTERS-ADDRESS:{host_port}/lab?token={token})")
+        say(
+            _("    (from another computer: http://THIS-COMPUTERS-ADDRESS:{port}/lab?token={token})").format(
+                port=host_port, token=token
+            )
+        )
     say("")
     command = lab_command(python=sys.executable, paths=paths, host_port=host_port, host_address=host_address)
     exec_command(command, env)
@@ -197,7 +217,7 @@ def after_gate(build: Callable[..., list[str]]) -> Command:
 
     def handler(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
         prepare_work(paths)
-        stop, _ = run_gate(env)
+        stop, _data = run_gate(env)
         if stop is not None:
             return stop
         exec_command(build(python=sys.executable, paths=paths, args=args.passthrough), env)
@@ -222,9 +242,13 @@ def prepare_work(paths: Paths) -> None:
     copied = [a.path for a in actions if a.kind in ("copy", "update")]
     kept = [a.path for a in actions if a.kind == "keep"]
     if copied:
-        say(f"Course material added to {paths.course}: {', '.join(copied)}")
+        say(_("Course material added to {folder}: {files}").format(folder=paths.course, files=", ".join(copied)))
     if kept:
-        say(f"Kept your edited copies (the course has newer ones in {paths.course_source}): {', '.join(kept)}")
+        say(
+            _("Kept your edited copies (the course has newer ones in {folder}): {files}").format(
+                folder=paths.course_source, files=", ".join(kept)
+            )
+        )
 
 
 COMMANDS: dict[str, tuple[Command, str]] = {
@@ -240,7 +264,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="labkit", description="The course lab's container entrypoint.")
     sub = parser.add_subparsers(dest="command")
-    for name, (_, help_text) in COMMANDS.items():
+    for name, (_handler, help_text) in COMMANDS.items():
         # --help after train/bench/prepare is for the program they start, not for us.
         command_parser = sub.add_parser(name, help=help_text, add_help=name not in PASSTHROUGH)
         if name == "check":
@@ -259,10 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     problems = envcheck.validate(os.environ)
     if problems:
         for problem in problems:
-            print(f"[lab] ERROR in .env: {problem.line()}", file=sys.stderr, flush=True)
-        print("[lab] Nothing was started. Edit .env and start again.", file=sys.stderr, flush=True)
+            print(_("[lab] ERROR in .env: {problem}").format(problem=problem.line()), file=sys.stderr, flush=True)
+        print(_("[lab] Nothing was started. Edit .env and start again."), file=sys.stderr, flush=True)
         return 2
     env = envcheck.sanitize(os.environ)
     paths = CONTAINER_PATHS
-    handler, _ = COMMANDS[args.command]
+    handler, _help = COMMANDS[args.command]
     return handler(args, env, paths)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from labkit import gfx
 from labkit.diagnose import Facts, Verdict, diagnose
 from labkit.diagnose_rocm import TARGETS_ENV
+from labkit.i18n import _
 
 DEVICE_PATTERNS = ("/dev/kfd", "/dev/dri/renderD*", "/dev/nvidia*", "/dev/dxg")
 LOG_TAIL_CHARS = 20_000
@@ -105,25 +106,29 @@ def report_lines(facts: Facts) -> list[str]:
     probe = facts.probe
     build = probe.get("build") or {}
     kind = (
-        "ROCm build"
+        _("ROCm build")
         if build.get("is_rocm_build") == "True"
-        else "CUDA build"
+        else _("CUDA build")
         if build.get("is_cuda_build") == "True"
-        else "CPU build"
+        else _("CPU build")
     )
-    lines = [f"TensorFlow {probe.get('tensorflow') or '?'} ({kind}), Python {probe.get('python') or '?'}"]
+    lines = [
+        _("TensorFlow {version} ({kind}), Python {python}").format(
+            version=probe.get("tensorflow") or "?", kind=kind, python=probe.get("python") or "?"
+        )
+    ]
     if probe.get("rocm_version"):
         lines.append(f"ROCm {probe['rocm_version']}")
     if probe.get("cuda_driver"):
-        lines.append(f"NVIDIA driver {probe['cuda_driver']}")
+        lines.append(_("NVIDIA driver {version}").format(version=probe["cuda_driver"]))
     for gpu in facts.gpus:
         name = gpu.get("device_name") or gpu.get("name")
         state = (
-            "matmul and conv match the CPU"
+            _("matmul and conv match the CPU")
             if gpu.get("matmul_ok") and gpu.get("conv_ok")
-            else (gpu.get("error") or "wrong results")
+            else (gpu.get("error") or _("wrong results"))
         )
         lines.append(f"GPU {gpu.get('name')}: {name}: {state}")
     if not facts.gpus:
-        lines.append("GPUs: none visible to TensorFlow")
+        lines.append(_("GPUs: none visible to TensorFlow"))
     return lines
