@@ -20,6 +20,7 @@ Cached on two levels, both optional: the debootstrap tarball in $COURSELAB_CACHE
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -80,6 +81,10 @@ ROCM_STANDINS = {
 }
 ROCM_IMAGE = ROCM_STANDINS["rocm"].name
 ROCM_NEWER_IMAGE = ROCM_STANDINS["rocm-newer"].name
+# Stand-in for Docker's official python:3.11-slim-bookworm on arm64, the Dockerfile's arm64
+# base (ARM64_BASE_IMAGE): Debian bookworm with Python 3.11, pip, no PEP 668 marker, `python`
+# and `pip` on PATH. Built with debootstrap for arm64, which runs arm64 binaries through QEMU.
+ARM64_PYTHON_IMAGE = tagged("courselab-standin/python:3.11-slim-bookworm-arm64")
 
 
 def cache_dir() -> Path:
@@ -167,7 +172,7 @@ def prune_old_rootfs(current_key: str) -> None:
             log(f"removing superseded {name}")
             subprocess.run(["docker", "image", "rm", name], capture_output=True, check=False)
     for tarball in cache_dir().glob(f"debian-{SUITE}-*.tar"):
-        if tarball.name != f"debian-{SUITE}-{current_key}.tar":
+        if tarball.name != f"debian-{SUITE}-{current_key}.tar" and "-arm64-" not in tarball.name:
             tarball.unlink(missing_ok=True)
 
 
@@ -223,6 +228,80 @@ def ensure() -> dict[str, str]:
         build(standin.name, recipe, "Dockerfile.rocm", args)
         images[flavour] = standin.name
     return images
+
+
+def arm64_rootfs_tarball(key: str) -> Path:
+    """An arm64 Debian with Python, made without running arm64 code: debootstrap's first stage
+    (download, unpack the base) and then every package unpacked with dpkg-deb. The second
+    stage would run each package's scripts under QEMU (12 minutes here); what it would add
+    (ldconfig's cache, /etc/passwd, byte-compiled files) Python and pip do not need."""
+    tarball = cache_dir() / f"debian-{SUITE}-arm64-{key}.tar"
+    if tarball.exists():
+        log(f"reusing {tarball}")
+        return tarball
+    if shutil.which("debootstrap") is None or shutil.which("dpkg-deb") is None:
+        raise SystemExit("[standins] debootstrap and dpkg-deb are missing: apt-get install debootstrap")
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tarball.parent) as scratch:
+        root = Path(scratch) / "rootfs"
+        log(f"debootstrap --foreign {SUITE} for arm64 from {MIRROR} (about a minute)")
+        subprocess.run(
+            ["debootstrap", "--foreign", "--arch=arm64", "--variant=minbase", f"--include={PACKAGES}"]
+            + [SUITE, str(root), MIRROR],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for package in sorted((root / "var/cache/apt/archives").glob("*.deb")):
+            subprocess.run(["dpkg-deb", "--extract", str(package), str(root)], check=True)
+        like_python_slim(root)
+        (root / "etc/ssl/certs").mkdir(parents=True, exist_ok=True)
+        (root / "etc/ssl/certs/ca-certificates.crt").write_bytes(ca_bundle())
+        shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
+        shutil.rmtree(root / "debootstrap", ignore_errors=True)
+        partial = tarball.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
+        partial.rename(tarball)
+    return tarball
+
+
+def like_python_slim(root: Path) -> None:
+    """What python:3.11-slim-bookworm has that Debian's python3 package does not: pip may
+    install into the system Python (no PEP 668 marker), and `python`/`pip` are on PATH."""
+    for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
+        marker.unlink()
+    for name, target in (("python", "python3"), ("pip", "pip3")):
+        if not (root / "usr/bin" / name).exists():
+            (root / "usr/bin" / name).symlink_to(target)
+
+
+def ensure_arm64() -> str:
+    """The arm64 Python stand-in. `docker import` on Engine 20.10 ignores --platform, so the
+    tarball goes into a FROM-scratch build for linux/arm64 (BuildKit, through Compose): the
+    image is marked arm64, and nothing in it runs at build time."""
+    recipe = (HERE / "Dockerfile.arm64-python").read_bytes()
+    key = digest(SUITE.encode(), b"arm64", PACKAGES.encode(), ca_bundle(), recipe, Path(__file__).read_bytes())
+    if image_recipe(ARM64_PYTHON_IMAGE) == key:
+        log(f"{ARM64_PYTHON_IMAGE} is up to date")
+        return ARM64_PYTHON_IMAGE
+    tarball = arm64_rootfs_tarball(key)
+    log(f"building {ARM64_PYTHON_IMAGE} (linux/arm64) from {tarball.name}")
+    service = {
+        "image": ARM64_PYTHON_IMAGE,
+        "platform": "linux/arm64",
+        "build": {
+            "context": str(tarball.parent),
+            "dockerfile_inline": recipe.decode().replace("ROOTFS_TARBALL", tarball.name),
+            "labels": {LABEL: "true", f"{LABEL}.recipe": key},
+        },
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        spec = Path(scratch) / "build.yaml"
+        spec.write_text(json.dumps({"services": {"standin": service}}))
+        project = f"clstandin-{key[:8]}"
+        subprocess.run(
+            ["docker", "compose", "-p", project, "-f", str(spec), "build"], check=True, stdout=subprocess.DEVNULL
+        )
+    return ARM64_PYTHON_IMAGE
 
 
 if __name__ == "__main__":
