@@ -4,9 +4,10 @@
 
 CIFAR-10 cannot be downloaded on the test machines, so this writes a CIFAR-shaped dataset
 (32x32x3 images, 10 classes) in TFDS's own on-disk format into a temp folder and runs
-the lab's benchmark (labtrain.bench) on it: real and synthetic epochs take turns after a warm-up, and the benchmark reports
-the real/synthetic ratio. The goal is <= 1.05 (the input pipeline keeps up). On a CPU the
-model's compute dominates; only a GPU shows whether the pipeline can feed a fast device.
+the lab's benchmark (labtrain.bench) on it: real and synthetic epochs take turns after a
+warm-up, and the benchmark reports the real/synthetic ratio. The goal is <= 1.05 (the input
+pipeline keeps up). On a CPU the model's compute dominates; only a GPU shows whether the
+pipeline can feed a fast device.
 """
 
 from __future__ import annotations
