@@ -52,3 +52,13 @@ def test_wsl_work_folder_must_be_in_the_linux_file_system(tmp_path, work_dir, st
 
 def test_no_wsl_file_check_on_native_linux(tmp_path):
     assert "wsl2 files" not in doctor(make_world(tmp_path, "no-gpu", env="LAB_WORK_DIR=/mnt/c/x\n"))
+
+
+def test_scripts_lab_speaks_the_language_of_env_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("LAB_LANG", raising=False)
+    world = make_world(tmp_path, "no-gpu", env="LAB_LANG=vi\n")
+    cli.main(["doctor"], world)
+    assert "Sẵn sàng khởi động" in out(world)
+    english = make_world(tmp_path / "en", "no-gpu", env="LAB_LANG=en\n")
+    cli.main(["doctor"], english)
+    assert "Ready to start" in out(english)
