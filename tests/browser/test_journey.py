@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from dockerlab import Stack, make_workdir, wait_for
+from readme_support import matches_in_order, sample_output
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-dev.txt)")
 
@@ -242,6 +243,9 @@ def vietnamese(cpu_lab_image, tmp_path_factory, browser):
 
 def test_5_the_lab_in_vietnamese(vietnamese, browser):
     stack = vietnamese
+    printed = stack.logs().splitlines()
+    sample = [line.replace(":8888/", f":{stack.port}/") for line in sample_output(REPO / "README.vi.md")]
+    assert matches_in_order(sample, printed) == [], "\n".join(printed[:40])
     page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="vi-VN")
     page.goto(printed_url(stack))
     listing = page.locator(".jp-DirListing")
