@@ -290,7 +290,7 @@ def ensure_arm64() -> str:
         "platform": "linux/arm64",
         "build": {
             "context": str(tarball.parent),
-            "dockerfile_inline": recipe.decode().replace("ROOTFS_TARBALL", tarball.name),
+            "dockerfile_inline": recipe.decode().replace("ROOTFS.tar", tarball.name),
             "labels": {LABEL: "true", f"{LABEL}.recipe": key},
         },
     }

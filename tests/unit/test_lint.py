@@ -17,6 +17,7 @@ DOCKERFILES = [
     "tests/standins/Dockerfile.tensorflow",
     "tests/standins/Dockerfile.flavour",
     "tests/standins/Dockerfile.rocm",
+    "tests/standins/Dockerfile.arm64-python",
 ]
 
 
