@@ -99,6 +99,11 @@ def run_all(page) -> None:
     page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
 
 
+def scrolled_to_end(notebook) -> bool:
+    notebook.locator(".jp-WindowedPanel-outer").first.evaluate("panel => panel.scrollTo(0, panel.scrollHeight)")
+    return True
+
+
 def output_with(page, text: str, timeout: float = 300):
     found = page.locator(".jp-OutputArea-output", has_text=text).first
     found.wait_for(timeout=timeout * 1000)
@@ -169,11 +174,19 @@ def test_2_student_edits_the_settings_saves_and_trains_a_few_steps(journey):
         what="the saved notebook on the host",
     )
     run_all(page)
-    output_with(page, "steady state:", timeout=420)
+    # JupyterLab renders only the cells in view (a windowed notebook): keep scrolling to the end
+    # until the last cell's output (it lists the run folder's files) is there.
+    last_output = notebook.locator(".jp-OutputArea-output", has_text="files:")
+    wait_for(
+        lambda: scrolled_to_end(notebook) and last_output.count() > 0,
+        timeout=600,
+        interval=2,
+        what="the training notebook to run to its end",
+    )
     plot = notebook.locator(".jp-OutputArea-output img").first
-    plot.wait_for(timeout=60_000)
-    assert plot.evaluate("image => image.naturalWidth") >= 400  # a rendered PNG, not a placeholder
+    wait_for(lambda: scrolled_to_end(notebook) and plot.count() > 0, timeout=60, what="the plot in the page")
     plot.scroll_into_view_if_needed()
+    assert plot.evaluate("image => image.naturalWidth") >= 400  # a rendered PNG, not a placeholder
     shoot(page, "train-notebook.png")
     results = json.loads((stack.workdir / "runs" / "browser-journey" / "results.json").read_text())
     assert results["status"] == "complete" and len(results["epochs"]) == 2
