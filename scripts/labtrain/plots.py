@@ -11,16 +11,15 @@ PLOT_NAMES = ("history.png", "epoch-times.png")
 
 
 def write(results: dict, run_dir: Path) -> list[str]:
-    """history.png and epoch-times.png in run_dir; the names, for results.json."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """history.png and epoch-times.png in run_dir; the names, for results.json. Figures are
+    made without pyplot, so a notebook's own plotting (its inline backend) stays untouched."""
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     epochs = results["epochs"]
     numbers = [record["epoch"] for record in epochs]
-    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    figure = Figure(figsize=(10, 4), dpi=100)
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
     for axes, key, label in ((loss_axes, "loss", _("loss")), (accuracy_axes, "accuracy", _("accuracy"))):
         axes.plot(
             numbers, [record[key] for record in epochs], marker="o", label=_("training {what}").format(what=label)
@@ -41,9 +40,9 @@ def write(results: dict, run_dir: Path) -> list[str]:
     figure.suptitle(_("{run} on {device}").format(run=results["run_name"], device=results.get("device") or "?"))
     figure.tight_layout()
     figure.savefig(run_dir / PLOT_NAMES[0])
-    plt.close(figure)
 
-    figure, axes = plt.subplots(figsize=(8, 4), dpi=100)
+    figure = Figure(figsize=(8, 4), dpi=100)
+    axes = figure.subplots()
     colours = ["tab:orange" if record["first_in_session"] else "tab:blue" for record in epochs]
     axes.bar(numbers, [record["seconds"] for record in epochs], color=colours)
     steady = results["summary"].get("steady_epoch_seconds")
@@ -58,5 +57,4 @@ def write(results: dict, run_dir: Path) -> list[str]:
     axes.set_title(_("Epoch wall time"))
     figure.tight_layout()
     figure.savefig(run_dir / PLOT_NAMES[1])
-    plt.close(figure)
     return list(PLOT_NAMES)
