@@ -267,7 +267,8 @@ def test_5_the_lab_in_vietnamese(vietnamese, browser):
     assert listing.get_by_text("Lần sửa đổi cuối", exact=True).count() == 1
     page.locator(".jp-DirListing-content").get_by_text("course", exact=True).dblclick(timeout=60_000)
     page.locator(".jp-DirListing-content").get_by_text("01-check-gpu.ipynb", exact=True).dblclick(timeout=60_000)
-    page.get_by_text("Tiếng Việt.", exact=False).first.wait_for(timeout=60_000)
+    # The notebook's prose, rendered: English, then Vietnamese.
+    page.locator(".jp-RenderedMarkdown", has_text="Chạy từng ô bằng").first.wait_for(timeout=60_000)
     shoot(page, "lab-vi.png")
 
 
