@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require
 from dockerlab import build_image, run, standins
+from skips import require
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "standins"))
 import qemu  # noqa: E402

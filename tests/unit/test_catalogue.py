@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import require
+from skips import require
 
 REPO = Path(__file__).resolve().parents[2]
 LOCALE = REPO / "scripts" / "labkit" / "locale"
