@@ -1,10 +1,16 @@
-"""The CPU lab on arm64 (Apple silicon Macs, arm64 Linux) from the same Dockerfile.
+"""The CPU lab's arm64 base (Apple silicon Macs, arm64 Linux), from the same Dockerfile.
 
-Built on this amd64 machine under QEMU user emulation (tests/standins/qemu.py), on an arm64
-stand-in of Docker's official python:3.11-slim-bookworm (tests/standins/build.py), with
-TensorFlow's own aarch64 wheel from PyPI, as `docker compose build` does on a Mac. A smoke test
-sized for CI: the image builds, is arm64, imports TensorFlow and passes the lab's GPU check on
-the CPU. Speed under emulation says nothing about a real Mac; only arm64 hardware can.
+The Dockerfile picks its base by platform: `base-amd64` is the official TensorFlow image,
+`base-arm64` is Docker's Python image with TensorFlow's aarch64 wheel (BuildKit builds only
+the stage of the target platform, as `docker compose build` does on a Mac). This builds that
+stage for linux/arm64 on this amd64 machine under QEMU user emulation (tests/standins/qemu.py),
+on a stand-in that already holds the wheel (tests/standins/build.py says why), runs the
+stage's own `pip install` and `import tensorflow` in emulated arm64, and imports TensorFlow
+in the image. A smoke test sized for CI. The amd64 side of the same choice is proven by every
+other image test: they build this Dockerfile for amd64 here, where Docker's python image
+cannot be pulled, so a build that touched the arm64 stage would fail. Not here: the lab layer
+on arm64 (the same recipe as amd64, installed from the lab lock; under emulation it takes
+longer than CI allows) and any speed: only arm64 hardware can show those.
 """
 
 from __future__ import annotations
@@ -20,40 +26,37 @@ from skips import require
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "standins"))
 import qemu  # noqa: E402
 
-ARM64_LAB_IMAGE = standins.tagged("courselab-test/lab:cpu-arm64")
+ARM64_BASE = standins.tagged("courselab-test/lab-base:arm64")
 ARM64 = "linux/arm64"
 
 
 @pytest.fixture(scope="module")
-def arm64_image(docker_engine):
+def arm64_base(docker_engine):
     require(qemu.ensure(), "arm64 tier (QEMU user emulation)")
-    base = standins.ensure_arm64()
-    build_image("Dockerfile", standins.CPU_IMAGE, ARM64_LAB_IMAGE, platform=ARM64, args={"ARM64_BASE_IMAGE": base})
+    standin = standins.ensure_arm64()
+    build_image(
+        "Dockerfile",
+        standins.CPU_IMAGE,
+        ARM64_BASE,
+        platform=ARM64,
+        target="base-arm64",
+        args={"ARM64_BASE_IMAGE": standin},
+        timeout=1800,
+    )
     try:
-        yield ARM64_LAB_IMAGE
+        yield ARM64_BASE
     finally:
-        subprocess.run(["docker", "image", "rm", ARM64_LAB_IMAGE], capture_output=True, check=False)
+        subprocess.run(["docker", "image", "rm", ARM64_BASE], capture_output=True, check=False)
 
 
-def test_image_is_built_for_arm64(arm64_image):
-    architecture = run(["docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", arm64_image]).stdout
+def test_arm64_stage_is_built_for_arm64(arm64_base):
+    architecture = run(["docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", arm64_base]).stdout
     assert architecture.strip() == ARM64
 
 
-def test_tensorflow_imports_natively_on_arm64(arm64_image):
+def test_tensorflow_imports_and_computes_on_arm64(arm64_base):
     script = (
         "import platform, tensorflow as tf; print(platform.machine(), tf.__version__, tf.reduce_sum([1, 2]).numpy())"
     )
-    out = run(["docker", "run", "--rm", "--platform", ARM64, "--entrypoint", "python", arm64_image, "-c", script])
+    out = run(["docker", "run", "--rm", "--platform", ARM64, arm64_base, "python", "-c", script], timeout=900)
     assert out.stdout.strip().splitlines()[-1] == f"aarch64 {standins.TF_VERSION} 3"
-
-
-def test_lab_gpu_check_passes_on_the_arm64_cpu(arm64_image):
-    done = run(
-        ["docker", "run", "--rm", "--platform", ARM64, "-e", "LAB_GATE_TIMEOUT=900", arm64_image, "check"],
-        check=False,
-        timeout=1200,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert f"TensorFlow {standins.TF_VERSION} (CPU build)" in done.stdout
-    assert "TensorFlow runs on the CPU" in done.stdout

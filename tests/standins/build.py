@@ -81,10 +81,13 @@ ROCM_STANDINS = {
 }
 ROCM_IMAGE = ROCM_STANDINS["rocm"].name
 ROCM_NEWER_IMAGE = ROCM_STANDINS["rocm-newer"].name
-# Stand-in for Docker's official python:3.11-slim-bookworm on arm64, the Dockerfile's arm64
-# base (ARM64_BASE_IMAGE): Debian bookworm with Python 3.11, pip, no PEP 668 marker, `python`
-# and `pip` on PATH. Built with debootstrap for arm64, which runs arm64 binaries through QEMU.
-ARM64_PYTHON_IMAGE = tagged("courselab-standin/python:3.11-slim-bookworm-arm64")
+# Stand-in for the Dockerfile's arm64 base stage (base-arm64): Docker's official
+# python:3.11-slim-bookworm with TensorFlow's aarch64 wheel installed into the system Python.
+# Debian bookworm with Python 3.11 and pip, no PEP 668 marker, `python` and `pip` on PATH; the
+# TensorFlow wheel and its dependencies are the files pip writes for linux/arm64, unpacked by
+# the host's own pip (--platform): pip run under QEMU needs over 15 minutes for the 260 MB wheel
+# on this machine, far too long for CI. The stage's own `pip install` then finds it installed.
+ARM64_PYTHON_IMAGE = tagged(f"courselab-standin/python-tensorflow:{TF_VERSION}-arm64")
 
 
 def cache_dir() -> Path:
@@ -254,6 +257,7 @@ def arm64_rootfs_tarball(key: str) -> Path:
         for package in sorted((root / "var/cache/apt/archives").glob("*.deb")):
             subprocess.run(["dpkg-deb", "--extract", str(package), str(root)], check=True)
         like_python_slim(root)
+        install_tensorflow_for_arm64(root)
         (root / "etc/ssl/certs").mkdir(parents=True, exist_ok=True)
         (root / "etc/ssl/certs/ca-certificates.crt").write_bytes(ca_bundle())
         shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
@@ -262,6 +266,20 @@ def arm64_rootfs_tarball(key: str) -> Path:
         subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
         partial.rename(tarball)
     return tarball
+
+
+def install_tensorflow_for_arm64(root: Path) -> None:
+    """TensorFlow's aarch64 wheel and its dependencies, as `pip install` on arm64 would place
+    them (Debian's python3 reads /usr/local/lib/python3.X/dist-packages), without emulation."""
+    target = next(root.glob("usr/lib/python3.*")).name  # python3.11
+    log(f"installing tensorflow=={TF_VERSION} for linux/arm64 into the stand-in (host pip, --platform)")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-cache-dir"]
+        + ["--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", target[6:]]
+        + ["--only-binary", ":all:", "--target", str(root / "usr/local/lib" / target / "dist-packages")]
+        + [f"tensorflow=={TF_VERSION}"],
+        check=True,
+    )
 
 
 def like_python_slim(root: Path) -> None:
@@ -279,7 +297,15 @@ def ensure_arm64() -> str:
     tarball goes into a FROM-scratch build for linux/arm64 (BuildKit, through Compose): the
     image is marked arm64, and nothing in it runs at build time."""
     recipe = (HERE / "Dockerfile.arm64-python").read_bytes()
-    key = digest(SUITE.encode(), b"arm64", PACKAGES.encode(), ca_bundle(), recipe, Path(__file__).read_bytes())
+    key = digest(
+        SUITE.encode(),
+        b"arm64",
+        PACKAGES.encode(),
+        TF_VERSION.encode(),
+        ca_bundle(),
+        recipe,
+        Path(__file__).read_bytes(),
+    )
     if image_recipe(ARM64_PYTHON_IMAGE) == key:
         log(f"{ARM64_PYTHON_IMAGE} is up to date")
         return ARM64_PYTHON_IMAGE
