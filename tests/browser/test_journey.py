@@ -90,7 +90,7 @@ def open_notebook(page, stack, *path: str) -> None:
     page.locator(".jp-Notebook").last.wait_for(timeout=60_000)
     # "Run All" before the page's kernel connection is up is silently dropped; the server
     # knows when the browser is connected and the kernel idle.
-    wait_for(lambda: kernel_ready(stack), timeout=180, what="the notebook's kernel")
+    wait_for(lambda: kernel_ready(stack), timeout=300, what="the notebook's kernel")
 
 
 def run_all(page) -> None:
@@ -122,6 +122,18 @@ def browser():
             browser.close()
 
 
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request):
+    """A failing step leaves a picture of the page in tests/artifacts/ (the call's failure is
+    counted before this fixture's teardown runs)."""
+    failed_before = request.session.testsfailed
+    yield
+    journey = request.node.funcargs.get("journey")
+    if request.session.testsfailed > failed_before and journey is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        journey[1].screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"))
+
+
 @pytest.fixture(scope="module")
 def journey(cpu_lab_image, tmp_path_factory, browser):
     stack = Stack(make_workdir(tmp_path_factory), settings={"LAB_MEMORY_LIMIT": MEMORY_LIMIT})
@@ -148,7 +160,7 @@ def test_1_student_finds_the_course_and_runs_the_gpu_check(journey):
     stack, page = journey
     open_notebook(page, stack, "course", "01-check-gpu.ipynb")
     run_all(page)
-    output_with(page, "DEVICE REPORT DONE", timeout=240)
+    output_with(page, "DEVICE REPORT DONE", timeout=600)
     text = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
     assert "TensorFlow 2.20.0" in text
     assert "No GPU visible: TensorFlow runs on the CPU" in text
@@ -162,7 +174,7 @@ def test_2_student_edits_the_settings_saves_and_trains_a_few_steps(journey):
     page.locator(".jp-DirListing-content").get_by_text("02-train.ipynb", exact=True).dblclick(timeout=60_000)
     notebook = page.locator(".jp-NotebookPanel:visible")
     notebook.locator(".jp-Notebook").wait_for(timeout=60_000)
-    wait_for(lambda: kernel_ready(stack), timeout=180, what="the training notebook's kernel")
+    wait_for(lambda: kernel_ready(stack), timeout=300, what="the training notebook's kernel")
     settings_cell = notebook.locator(".jp-CodeCell").first
     settings_cell.locator(".cm-content").click()
     page.keyboard.press("Control+a")
@@ -179,7 +191,7 @@ def test_2_student_edits_the_settings_saves_and_trains_a_few_steps(journey):
     last_output = notebook.locator(".jp-OutputArea-output", has_text="files:")
     wait_for(
         lambda: scrolled_to_end(notebook) and last_output.count() > 0,
-        timeout=600,
+        timeout=900,
         interval=2,
         what="the training notebook to run to its end",
     )
