@@ -9,25 +9,10 @@
 # never "latest": the whole class must get the same image. Instructors change it in .env
 # (LAB_BASE_IMAGE), and the image name/tag they hand out in LAB_IMAGE.
 ARG BASE_IMAGE=tensorflow/tensorflow:2.20.0
-# arm64 (Apple silicon Macs, arm64 Linux): tensorflow/tensorflow is amd64 only, and under
-# emulation TensorFlow aborts on AVX instructions (tensorflow/tensorflow#52972). TensorFlow
-# publishes aarch64 Linux wheels, so the arm64 base is Docker's official Python image (the
-# Python the amd64 base has) with that wheel, installed the way the vendor images install
-# TensorFlow: into the system Python. BuildKit (Docker Desktop, Compose v2, Engine 23+)
-# builds only the stage of the target platform: `docker compose build` on a Mac builds arm64.
-ARG ARM64_BASE_IMAGE=python:3.11-slim-bookworm
-ARG TF_VERSION=2.20.0
-
-FROM ${BASE_IMAGE} AS base-amd64
-
-FROM ${ARM64_BASE_IMAGE} AS base-arm64
-ARG TF_VERSION
-RUN pip install --no-cache-dir "tensorflow==${TF_VERSION}" \
- && python -c "import tensorflow as tf; print('TensorFlow', tf.__version__, 'for arm64')"
-
-# The stage for this build's platform (TARGETARCH is set by BuildKit): a stage, not an image.
-# hadolint ignore=DL3006
-FROM base-${TARGETARCH}
+# arm64 (Apple silicon Macs, arm64 Linux): tensorflow/tensorflow is amd64 only, so the arm64
+# base is built from image/Dockerfile.arm64-base (Python plus TensorFlow's aarch64 wheel) and
+# named in LAB_BASE_IMAGE; this recipe is the same on both (see the README).
+FROM ${BASE_IMAGE}
 
 # Which lock in image/locks/ the lab layer installs: cpu here, nvidia from compose.nvidia.yaml
 # (the same packages plus the CUDA wheels TensorFlow asks for).

@@ -1,16 +1,13 @@
-"""The CPU lab's arm64 base (Apple silicon Macs, arm64 Linux), from the same Dockerfile.
+"""The CPU lab's arm64 base (Apple silicon Macs, arm64 Linux): image/Dockerfile.arm64-base,
+Docker's Python image with TensorFlow's aarch64 wheel, which the lab's Dockerfile takes as its
+BASE_IMAGE on arm64 (the same lab recipe as on amd64).
 
-The Dockerfile picks its base by platform: `base-amd64` is the official TensorFlow image,
-`base-arm64` is Docker's Python image with TensorFlow's aarch64 wheel (BuildKit builds only
-the stage of the target platform, as `docker compose build` does on a Mac). This builds that
-stage for linux/arm64 on this amd64 machine under QEMU user emulation (tests/standins/qemu.py),
-on a stand-in that already holds the wheel (tests/standins/build.py says why), runs the
-stage's own `pip install` and `import tensorflow` in emulated arm64, and imports TensorFlow
-in the image. A smoke test sized for CI. The amd64 side of the same choice is proven by every
-other image test: they build this Dockerfile for amd64 here, where Docker's python image
-cannot be pulled, so a build that touched the arm64 stage would fail. Not here: the lab layer
-on arm64 (the same recipe as amd64, installed from the lab lock; under emulation it takes
-longer than CI allows) and any speed: only arm64 hardware can show those.
+Built for linux/arm64 on this amd64 machine under QEMU user emulation (tests/standins/qemu.py),
+on a stand-in that already holds the wheel (tests/standins/build.py says why): the recipe's own
+`pip install` and `import tensorflow` run in emulated arm64, then the test imports TensorFlow in
+the image. A smoke test sized for CI. Not here: the lab layer on arm64 (the same recipe as on
+amd64; under emulation it takes longer than CI allows; its lock was resolved on the amd64
+base) and any speed: only arm64 hardware can show those.
 """
 
 from __future__ import annotations
@@ -34,22 +31,14 @@ ARM64 = "linux/arm64"
 def arm64_base(docker_engine):
     require(qemu.ensure(), "arm64 tier (QEMU user emulation)")
     standin = standins.ensure_arm64()
-    build_image(
-        "Dockerfile",
-        standins.CPU_IMAGE,
-        ARM64_BASE,
-        platform=ARM64,
-        target="base-arm64",
-        args={"ARM64_BASE_IMAGE": standin},
-        timeout=1800,
-    )
+    build_image("image/Dockerfile.arm64-base", standin, ARM64_BASE, platform=ARM64, timeout=1800)
     try:
         yield ARM64_BASE
     finally:
         subprocess.run(["docker", "image", "rm", ARM64_BASE], capture_output=True, check=False)
 
 
-def test_arm64_stage_is_built_for_arm64(arm64_base):
+def test_arm64_base_is_built_for_arm64(arm64_base):
     architecture = run(["docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", arm64_base]).stdout
     assert architecture.strip() == ARM64
 

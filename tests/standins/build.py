@@ -81,8 +81,8 @@ ROCM_STANDINS = {
 }
 ROCM_IMAGE = ROCM_STANDINS["rocm"].name
 ROCM_NEWER_IMAGE = ROCM_STANDINS["rocm-newer"].name
-# Stand-in for the Dockerfile's arm64 base stage (base-arm64): Docker's official
-# python:3.11-slim-bookworm with TensorFlow's aarch64 wheel installed into the system Python.
+# Stand-in for image/Dockerfile.arm64-base's own base, Docker's official
+# python:3.11-slim-bookworm, with TensorFlow's aarch64 wheel already in the system Python.
 # Debian bookworm with Python 3.11 and pip, no PEP 668 marker, `python` and `pip` on PATH; the
 # TensorFlow wheel and its dependencies are the files pip writes for linux/arm64, unpacked by
 # the host's own pip (--platform): pip run under QEMU needs over 15 minutes for the 260 MB wheel

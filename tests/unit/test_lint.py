@@ -18,6 +18,7 @@ DOCKERFILES = [
     "tests/standins/Dockerfile.flavour",
     "tests/standins/Dockerfile.rocm",
     "tests/standins/Dockerfile.arm64-python",
+    "image/Dockerfile.arm64-base",
 ]
 
 
