@@ -17,6 +17,9 @@
 # lock adds TensorFlow's own and-cuda wheels and the build proves every library TensorFlow
 # opens can be loaded (image/cuda_libs.py); the base's own CUDA 12.3 stays, unused.
 ARG BASE_IMAGE=tensorflow/tensorflow:2.20.0
+# arm64 (Apple silicon Macs, arm64 Linux): tensorflow/tensorflow is amd64 only, so the arm64
+# base is built from image/Dockerfile.arm64-base (Python plus TensorFlow's aarch64 wheel) and
+# named in LAB_BASE_IMAGE; this recipe is the same on both (see the README).
 FROM ${BASE_IMAGE}
 
 # Which lock in image/locks/ the lab layer installs: cpu here, nvidia from compose.nvidia.yaml
@@ -69,7 +72,10 @@ COPY image/jupyter/jupyter_server_config.py /opt/lab-venv/etc/jupyter/jupyter_se
 
 # Our code and the course material change most often: last.
 COPY scripts/labkit /opt/labkit/labkit
+COPY scripts/labtrain /opt/labkit/labtrain
 COPY lab /opt/lab/course
+# The pages the lab's messages and notebooks link to, also in the student's course folder.
+COPY docs/troubleshooting*.md docs/datasets*.md /opt/lab/course/docs/
 
 WORKDIR /home/lab/work
 # Any non-root UID works; compose sets the student's own with `user:`.

@@ -4,7 +4,7 @@ TensorFlow version in the host venv, side by side in one run.
     .venv/bin/python benchmarks/container_overhead.py [--rounds 3] [--steps 30]
 
 Host and container runs take turns, so drift on a busy machine hits both sides alike. Each
-run is lab/bench.py on synthetic data on the CPU (the data path is not what is measured
+run is the lab benchmark (labtrain.bench) on synthetic data on the CPU (the data path is not what is measured
 here). Prints figures; asserts nothing. The goal is container/host >= 0.97.
 """
 
@@ -58,8 +58,9 @@ def main() -> int:
         os.chown(out, dockerlab.TEST_UID, dockerlab.TEST_GID)
         for round_number in range(1, args.rounds + 1):
             subprocess.run(
-                [*host_python, str(REPO / "lab/bench.py"), *bench_args(args.steps, str(out / "host.json"))],
+                [*host_python, "-m", "labtrain.bench", *bench_args(args.steps, str(out / "host.json"))],
                 cwd=out,
+                env={**os.environ, "PYTHONPATH": str(REPO / "scripts")},
                 capture_output=True,
                 check=True,
             )
@@ -74,7 +75,8 @@ def main() -> int:
                     "--entrypoint",
                     "python",
                     image,
-                    "/opt/lab/course/bench.py",
+                    "-m",
+                    "labtrain.bench",
                     *bench_args(args.steps, "/out/container.json"),
                 ],
                 capture_output=True,

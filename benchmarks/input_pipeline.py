@@ -4,9 +4,10 @@
 
 CIFAR-10 cannot be downloaded on the test machines, so this writes a CIFAR-shaped dataset
 (32x32x3 images, 10 classes) in TFDS's own on-disk format into a temp folder and runs
-lab/bench.py on it: real and synthetic epochs take turns after a warm-up, and bench.py reports
-the real/synthetic ratio. The goal is <= 1.05 (the input pipeline keeps up). On a CPU the
-model's compute dominates; only a GPU shows whether the pipeline can feed a fast device.
+the lab's benchmark (labtrain.bench) on it: real and synthetic epochs take turns after a
+warm-up, and the benchmark reports the real/synthetic ratio. The goal is <= 1.05 (the input
+pipeline keeps up). On a CPU the model's compute dominates; only a GPU shows whether the
+pipeline can feed a fast device.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def main() -> int:
         write_dataset(data_dir, args.examples)
         report = Path(scratch) / "bench.json"
         env = {**os.environ, "TFDS_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        command = [sys.executable, str(REPO / "lab/bench.py"), "--dataset", NAME, "--no-download"]
+        env["PYTHONPATH"] = str(REPO / "scripts")
+        command = [sys.executable, "-m", "labtrain.bench", "--dataset", NAME, "--no-download"]
         command += ["--data", "real,synthetic", "--devices", "cpu", "--steps", str(args.steps)]
         command += ["--repeats", str(args.repeats), "--json", str(report)]
         subprocess.run(command, env=env, cwd=scratch, check=True)

@@ -40,10 +40,20 @@ def run(command: list[str], *, check: bool = True, timeout: float = 900, **kwarg
     return result
 
 
-def build_image(dockerfile: str, base_image: str, tag: str, *, args: dict[str, str] | None = None) -> None:
-    """Build with BuildKit, as `docker compose build` does for students (and `scripts/lab
-    release`), so every build in a run shares one cache. Compose talks to the engine's own
-    BuildKit; a bare `docker build` would need the buildx plugin for that."""
+def build_image(
+    dockerfile: str,
+    base_image: str,
+    tag: str,
+    *,
+    args: dict[str, str] | None = None,
+    platform: str | None = None,
+    target: str | None = None,
+    timeout: float = 900,
+) -> None:
+    """Build with BuildKit, as `docker compose build` does for students: only the stages the
+    target platform needs (Dockerfile's base-amd64/base-arm64). Compose talks to the engine's
+    own BuildKit; a bare `docker build` would need the buildx plugin for that (Docker CLI 23+)
+    and otherwise falls back to the legacy builder, which builds every stage."""
     service = {
         "image": tag,
         "build": {
@@ -52,24 +62,16 @@ def build_image(dockerfile: str, base_image: str, tag: str, *, args: dict[str, s
             "args": {"BASE_IMAGE": base_image, **(args or {})},
         },
     }
+    if platform:
+        service["platform"] = platform
+    if target:
+        service["build"]["target"] = target
     with tempfile.TemporaryDirectory() as scratch:
         spec = Path(scratch) / "build.yaml"
         spec.write_text(json.dumps({"services": {"image": service}}))  # JSON is YAML
         project = f"clbuild-{uuid.uuid4().hex[:8]}"
-        run(
-            [
-                "docker",
-                "compose",
-                "--progress",
-                "plain",
-                "-p",
-                project,
-                "-f",
-                str(spec),
-                "build",
-                *standins.cache_flags(),
-            ]
-        )
+        command = ["docker", "compose", "--progress", "plain", "-p", project, "-f", str(spec), "build"]
+        run([*command, *standins.cache_flags()], timeout=timeout)
 
 
 def make_workdir(tmp_path_factory, name: str = "work") -> Path:
@@ -137,6 +139,7 @@ class Stack:
             "LAB_WORK_DIR": str(self.workdir),
             "LAB_PORT": str(self.port),
             "JUPYTER_TOKEN": self.token,
+            "LAB_LANG": "en",  # whatever the developer's locale; tests that want vi say so
             **self.settings,
         }
 

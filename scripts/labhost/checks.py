@@ -69,6 +69,9 @@ class Context:
     base_present: bool = False  # the flavour's base image is in the engine: only the lab layer is built
     port_free: bool | None = None
     compose_rocm: str = ""  # compose.rocm.yaml's text: what the ROCm stack gives its container
+    system: str = "Linux"  # platform.system(): "Linux", "Darwin" (macOS)
+    repo_path: str = ""  # absolute paths, for the checks that care where files live
+    work_path: str = ""
 
     @property
     def values(self) -> dict[str, str]:
@@ -518,6 +521,12 @@ CHECKS: tuple[Check, ...] = (
     env_file,
     work_dir,
 )
+
+
+# Checks for macOS and WSL2 live in their own module (they take this module's Context).
+from labhost import platform_checks  # noqa: E402
+
+CHECKS = (*CHECKS, *platform_checks.CHECKS)
 
 
 def run_all(ctx: Context) -> list[CheckResult]:

@@ -8,9 +8,11 @@ command it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from labhost.commands import COMMANDS, Command, load
+from labhost.envfile import EnvFile
 from labhost.world import World
 
 
@@ -37,6 +39,16 @@ def split_passthrough(argv: list[str], commands: dict[str, Command]) -> tuple[li
     return own, rest
 
 
+def language_of_env_file(world: World) -> str:
+    """LAB_LANG from .env, which decides scripts/lab's language too (the environment's wins)."""
+    if "LAB_LANG" in os.environ or not world.env_path.is_file():
+        return ""
+    try:
+        return EnvFile.read(world.env_path).values().get("LAB_LANG", "")
+    except (OSError, ValueError):
+        return ""
+
+
 def main(argv: list[str] | None = None, world: World | None = None) -> int:
     commands = {name: load(name) for name in COMMANDS}
     own, extra = split_passthrough(list(sys.argv[1:] if argv is None else argv), commands)
@@ -44,10 +56,17 @@ def main(argv: list[str] | None = None, world: World | None = None) -> int:
     command = commands[args.command]
     if command.passes_through:
         args.extra = extra
+    world = world or World()
+    lang = language_of_env_file(world)
+    if lang:
+        os.environ["LAB_LANG"] = lang
     try:
-        return command.run(args, world or World())
+        return command.run(args, world)
     except KeyboardInterrupt:
         return 130
+    finally:
+        if lang:
+            del os.environ["LAB_LANG"]
 
 
 if __name__ == "__main__":

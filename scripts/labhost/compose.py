@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from labkit import urls
+
 COMPOSE_FILES: dict[str, tuple[str, ...]] = {
     "cpu": ("compose.yaml",),
     "nvidia": ("compose.yaml", "compose.nvidia.yaml"),
@@ -50,9 +52,5 @@ def shown(argv: Sequence[str]) -> str:
 
 
 def lab_url(*, address: str, port: str, token: str) -> str:
-    # 0.0.0.0 and :: are where it listens, not addresses a browser can open.
-    host = address.strip("[]")
-    host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
-    if ":" in host:
-        host = f"[{host}]"  # an IPv6 address in a URL
-    return f"http://{host}:{port or '8888'}/lab?token={token}"
+    # The container prints the same URL (labkit.urls): one rule for both.
+    return urls.lab_url(address=address, port=port, token=token)

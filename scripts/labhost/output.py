@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import TextIO
 
+from labkit.i18n import _
+
 from labhost.checks import CheckResult, Status, blocking
 
 COLOURS = {Status.OK: "\033[32m", Status.WARN: "\033[33m", Status.FAIL: "\033[31m"}
@@ -30,13 +32,18 @@ def text(results: list[CheckResult], *, colour: bool) -> str:
             tag = f"{COLOURS[r.status]}{tag}{RESET}"
         lines.append(f"{tag} {r.name.ljust(width)}  {r.detail}")
         if r.fix and r.status is not Status.OK:
-            lines.append(f"{' ' * 7}{' ' * width}  fix: {r.fix}")
+            lines.append(f"{' ' * 7}{' ' * width}  " + _("fix: {fix}").format(fix=r.fix))
     failed = sum(r.status is Status.FAIL for r in results)
     warned = sum(r.status is Status.WARN for r in results)
+    lines.append("")
     if failed:
-        lines.append(f"\n{failed} problem(s) stop the lab from starting; fix them and run the doctor again.")
+        lines.append(
+            _("{count} problem(s) stop the lab from starting; fix them and run the doctor again.").format(count=failed)
+        )
+    elif warned:
+        lines.append(_("Ready to start ({count} warning(s)): scripts/lab up").format(count=warned))
     else:
-        lines.append(f"\nReady to start{f' ({warned} warning(s))' if warned else ''}: scripts/lab up")
+        lines.append(_("Ready to start: scripts/lab up"))
     return "\n".join(lines)
 
 

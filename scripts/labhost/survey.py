@@ -99,6 +99,9 @@ def context(world: World, s: Survey) -> checks.Context:
         base_present=base_present,
         port_free=world.port_free(address, int(port)) if port.isdigit() else None,
         compose_rocm=_text(world.repo / compose.COMPOSE_FILES["rocm"][-1]),
+        system=world.system,
+        repo_path=str(world.repo.resolve()),
+        work_path=str(work_path.resolve()),
     )
 
 

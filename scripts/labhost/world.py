@@ -4,6 +4,7 @@ the terminal), gathered in one object so tests can swap any of it."""
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -68,6 +69,7 @@ class World:
     devices: facts.DeviceSource | None = None
     port_free: Callable[[str, int], bool] = port_free
     disk_free: Callable[[str | None], int | None] = disk_free
+    system: str = field(default_factory=platform.system)  # "Linux", "Darwin" (macOS)
 
     def __post_init__(self) -> None:
         if self.run is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from labkit import diagnose_common, diagnose_nvidia, diagnose_rocm
+from labkit.i18n import N_, _
 
 # The vocabulary lives in labkit.verdicts so the vendor rule modules can use it without an
 # import cycle; it is re-exported here, the module everyone imports.
@@ -36,9 +37,11 @@ def probe_timed_out(facts: Facts) -> Verdict | None:
         return None
     return verdict(
         GateStatus.FAIL,
-        "The GPU check did not finish in time",
-        "a wedged GPU driver is the usual cause: reboot the computer, then start the lab again; "
-        "raise LAB_GATE_TIMEOUT in .env only if the machine is just slow",
+        N_("The GPU check did not finish in time"),
+        _(
+            "a wedged GPU driver is the usual cause: reboot the computer, then start the lab again; "
+            "raise LAB_GATE_TIMEOUT in .env only if the machine is just slow"
+        ),
     )
 
 
@@ -48,8 +51,8 @@ def tensorflow_missing(facts: Facts) -> Verdict | None:
         return None
     return verdict(
         GateStatus.FAIL,
-        "TensorFlow could not be imported",
-        "rebuild the image with `docker compose build --pull`; if it persists, report the image tag",
+        N_("TensorFlow could not be imported"),
+        _("rebuild the image with `docker compose build --pull`; if it persists, report the image tag"),
     )
 
 
@@ -58,8 +61,8 @@ def probe_crashed(facts: Facts) -> Verdict | None:
         return None
     return verdict(
         GateStatus.FAIL,
-        "The GPU check crashed before reporting",
-        f"send the output of the check (exit code {facts.exit_code}) to your instructor",
+        N_("The GPU check crashed before reporting"),
+        _("send the output of the check (exit code {code}) to your instructor").format(code=facts.exit_code),
     )
 
 
@@ -69,9 +72,11 @@ def gpu_wrong_numbers(facts: Facts) -> Verdict | None:
         return None
     return verdict(
         GateStatus.FAIL,
-        "The GPU computed wrong results",
-        "the driver or the override does not match the card: remove HSA_OVERRIDE_GFX_VERSION "
-        "or update the GPU driver, then start again",
+        N_("The GPU computed wrong results"),
+        _(
+            "the driver or the override does not match the card: remove HSA_OVERRIDE_GFX_VERSION "
+            "or update the GPU driver, then start again"
+        ),
     )
 
 
@@ -80,7 +85,7 @@ def gpu_works(facts: Facts) -> Verdict | None:
     if not working:
         return None
     names = ", ".join(str(g.get("device_name") or g.get("name")) for g in working)
-    return verdict(GateStatus.GPU, f"TensorFlow works on the GPU: {names}", "nothing to fix")
+    return verdict(GateStatus.GPU, _("TensorFlow works on the GPU: {names}").format(names=names), _("nothing to fix"))
 
 
 def cpu_by_design(facts: Facts) -> Verdict | None:
@@ -88,9 +93,11 @@ def cpu_by_design(facts: Facts) -> Verdict | None:
         return None
     return verdict(
         GateStatus.CPU,
-        "No GPU in the CPU lab: TensorFlow runs on the CPU",
-        "to use a GPU, start with the overlay for your card, e.g. "
-        "`docker compose -f compose.yaml -f compose.rocm.yaml up`",
+        N_("No GPU in the CPU lab: TensorFlow runs on the CPU"),
+        _(
+            "to use a GPU, start with the overlay for your card, e.g. "
+            "`docker compose -f compose.yaml -f compose.rocm.yaml up`"
+        ),
     )
 
 
@@ -99,16 +106,16 @@ def gpu_overlay_without_gpu(facts: Facts) -> Verdict | None:
         return None
     return verdict(
         GateStatus.FAIL,
-        "TensorFlow sees no GPU",
-        "run the lab's doctor on the host (`python3 scripts/lab doctor`) to find out why",
+        N_("TensorFlow sees no GPU"),
+        _("run the lab's doctor on the host (`python3 scripts/lab doctor`) to find out why"),
     )
 
 
 def gpu_failed(facts: Facts) -> Verdict | None:
     return verdict(
         GateStatus.FAIL,
-        "The GPU check failed",
-        "send the output of the check to your instructor",
+        N_("The GPU check failed"),
+        _("send the output of the check to your instructor"),
     )
 
 

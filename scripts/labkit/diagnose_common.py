@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 
+from labkit.i18n import N_
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
-OUT_OF_MEMORY = "The GPU ran out of memory during the check"
+OUT_OF_MEMORY = N_("The GPU ran out of memory during the check")
 HEADLINES = (OUT_OF_MEMORY,)
 
 OOM_PATTERN = re.compile(r"ResourceExhaustedError|OOM when allocating|RESOURCE_EXHAUSTED: Out of memory")

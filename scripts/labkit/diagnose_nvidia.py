@@ -43,18 +43,19 @@ import re
 from collections.abc import Mapping
 
 from labkit import cuda_arch
+from labkit.i18n import N_
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 NVIDIA_OVERLAY = "`docker compose -f compose.yaml -f compose.nvidia.yaml up`"
 
-NO_DEVICES = "No NVIDIA GPU devices in the container"
-DRIVER_LIBRARY_MISMATCH = "The NVIDIA driver was updated but the old one is still running"
-DRIVER_TOO_OLD = "The NVIDIA driver is too old for this image's CUDA"
-NVML_FAILED = "The NVIDIA management library (NVML) could not start"
-CUINIT_FAILED = "CUDA could not start on the NVIDIA GPU"
-NVML_NO_PERMISSION = "The lab's user may not use the NVIDIA GPU (Insufficient Permissions)"
-LIBRARIES_MISSING = "TensorFlow could not load the CUDA libraries it needs"
-NO_KERNELS = "This TensorFlow has no GPU code that runs on this NVIDIA card"
+NO_DEVICES = N_("No NVIDIA GPU devices in the container")
+DRIVER_LIBRARY_MISMATCH = N_("The NVIDIA driver was updated but the old one is still running")
+DRIVER_TOO_OLD = N_("The NVIDIA driver is too old for this image's CUDA")
+NVML_FAILED = N_("The NVIDIA management library (NVML) could not start")
+CUINIT_FAILED = N_("CUDA could not start on the NVIDIA GPU")
+NVML_NO_PERMISSION = N_("The lab's user may not use the NVIDIA GPU (Insufficient Permissions)")
+LIBRARIES_MISSING = N_("TensorFlow could not load the CUDA libraries it needs")
+NO_KERNELS = N_("This TensorFlow has no GPU code that runs on this NVIDIA card")
 
 HEADLINES = (
     NO_DEVICES,

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from labkit import gfx
+from labkit.i18n import N_
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
@@ -48,23 +49,23 @@ GID_FIX = {
 }
 
 # Headlines: what the student reads, and the headings of docs/troubleshooting.md.
-WSL2 = "This is WSL2, where ROCm containers cannot reach the GPU"
-KFD_DRIVER_MISSING = "The amdgpu compute driver (/dev/kfd) is not available"
-DEVICES_NOT_PASSED = "The AMD GPU devices were not passed into the container"
-DEVICES_DENIED = "The container is not allowed to open the AMD GPU devices"
-OVERRIDE_OTHER_MAJOR = "HSA_OVERRIDE_GFX_VERSION names another GPU generation than this card"
-OVERRIDE_NOT_NEEDED = "HSA_OVERRIDE_GFX_VERSION is set for a card this image supports"
-GLUED_BUILD = "This image's TensorFlow has a broken GPU list"
-TARGETS_UNKNOWN = "This image does not record which GPUs its TensorFlow was compiled for"
-SKIPPED_NEEDS_OVERRIDE = "TensorFlow skipped this GPU: it needs HSA_OVERRIDE_GFX_VERSION"
-SKIPPED_RISKY_OVERRIDE = "TensorFlow skipped this GPU: the override that enables it is known to crash"
-SKIPPED_UNUSABLE = "This AMD GPU is not supported by current ROCm images"
-SKIPPED_NO_CODE = "This image's TensorFlow has no code for this GPU"
-OVERRIDE_NOT_IN_LIST = "HSA_OVERRIDE_GFX_VERSION names a target this image does not support"
-NO_CODE_OBJECT = "ROCm found no GPU code for this card in the image"
-MEMORY_FAULT = "The GPU stopped with a memory access fault"
-OUT_OF_RESOURCES = "The ROCm runtime could not start on this GPU"
-HIP_INIT_FAILED = "The ROCm runtime found no usable GPU"
+WSL2 = N_("This is WSL2, where ROCm containers cannot reach the GPU")
+KFD_DRIVER_MISSING = N_("The amdgpu compute driver (/dev/kfd) is not available")
+DEVICES_NOT_PASSED = N_("The AMD GPU devices were not passed into the container")
+DEVICES_DENIED = N_("The container is not allowed to open the AMD GPU devices")
+OVERRIDE_OTHER_MAJOR = N_("HSA_OVERRIDE_GFX_VERSION names another GPU generation than this card")
+OVERRIDE_NOT_NEEDED = N_("HSA_OVERRIDE_GFX_VERSION is set for a card this image supports")
+GLUED_BUILD = N_("This image's TensorFlow has a broken GPU list")
+TARGETS_UNKNOWN = N_("This image does not record which GPUs its TensorFlow was compiled for")
+SKIPPED_NEEDS_OVERRIDE = N_("TensorFlow skipped this GPU: it needs HSA_OVERRIDE_GFX_VERSION")
+SKIPPED_RISKY_OVERRIDE = N_("TensorFlow skipped this GPU: the override that enables it is known to crash")
+SKIPPED_UNUSABLE = N_("This AMD GPU is not supported by current ROCm images")
+SKIPPED_NO_CODE = N_("This image's TensorFlow has no code for this GPU")
+OVERRIDE_NOT_IN_LIST = N_("HSA_OVERRIDE_GFX_VERSION names a target this image does not support")
+NO_CODE_OBJECT = N_("ROCm found no GPU code for this card in the image")
+MEMORY_FAULT = N_("The GPU stopped with a memory access fault")
+OUT_OF_RESOURCES = N_("The ROCm runtime could not start on this GPU")
+HIP_INIT_FAILED = N_("The ROCm runtime found no usable GPU")
 
 HEADLINES = (
     WSL2,

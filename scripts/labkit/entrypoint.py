@@ -3,6 +3,8 @@ GPU gate, then build the command for what was asked, print it, and exec it.
 
     python -m labkit lab            JupyterLab (the default)
     python -m labkit train [ARGS]   the course's training script, once
+    python -m labkit bench [ARGS]   how fast this machine trains: CPU, each GPU, all GPUs
+    python -m labkit prepare [ARGS] download a dataset into the cache volume, then stop
     python -m labkit check [--json] the GPU gate only; exit 0 when the lab would start
     python -m labkit shell          a shell in the lab's environment
     python -m labkit health         exit 0 when the lab is up (the image's HEALTHCHECK)
@@ -19,14 +21,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, health, launch, shadow
+from labkit import course, envcheck, gate, health, i18n, launch, shadow, urls
 from labkit.diagnose import GateStatus, gate_policy
 from labkit.hostfacts import flavour as hostflavour
 from labkit.hostfacts import token as lab_token
+from labkit.i18n import _
 from labkit.runstate import RunState
+from labkit.verdicts import TROUBLESHOOTING, slug
+
+TROUBLESHOOTING_VI = TROUBLESHOOTING.replace(".md", ".vi.md")
 
 CONTAINER_PORT = 8888
 RUN_STATE = RunState()
+Command = Callable[[argparse.Namespace, dict, "Paths"], int]
+# Commands whose arguments go to the program they start (train.py, bench, prepare).
+PASSTHROUGH = ("train", "bench", "prepare")
 
 
 @dataclass(frozen=True)
@@ -49,11 +58,25 @@ class Paths:
 CONTAINER_PATHS = Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
 
 
-def lab_url(*, host_port: str, token: str) -> str:
-    return f"http://127.0.0.1:{host_port}/lab?token={token}"
+# JupyterLab's own language setting (the translation extension's "locale"), and the locale
+# each lab language maps to: the installed language pack jupyterlab-language-pack-vi-VN.
+UI_LANGUAGE_SETTINGS = Path("@jupyterlab/translation-extension/plugin.jupyterlab-settings")
+UI_LOCALES = {"vi": "vi_VN"}
 
 
-def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
+def write_ui_language(settings_dir: Path, lang: str) -> Path | None:
+    """Start JupyterLab in the lab's language. A user setting, written at every start (HOME
+    is the container's own), so LAB_LANG decides; English needs none."""
+    locale = UI_LOCALES.get(lang)
+    if locale is None:
+        return None
+    path = settings_dir / UI_LANGUAGE_SETTINGS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"locale": locale}) + "\n")
+    return path
+
+
+def lab_command(*, python: str, paths: Paths, host_port: str, host_address: str = urls.LOOPBACK) -> list[str]:
     # The token travels in JUPYTER_TOKEN, not argv, so `ps` and the printed command never
     # show it. custom_display_url makes Jupyter's own log show the host's port, not 8888.
     return [
@@ -63,7 +86,7 @@ def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
         "--ServerApp.port_retries=0",
         "--ServerApp.open_browser=False",
         f"--ServerApp.root_dir={paths.work}",
-        f"--ServerApp.custom_display_url=http://127.0.0.1:{host_port}",
+        f"--ServerApp.custom_display_url={urls.server_url(address=host_address, port=host_port)}",
         # Saves replace the file in one step: a killed container never truncates a notebook.
         "--ServerApp.contents_manager_class=labkit.contents.ReplacingFileManager",
         # No login before the GPU check has passed (JupyterLab starts while it runs).
@@ -73,6 +96,16 @@ def lab_command(*, python: str, paths: Paths, host_port: str) -> list[str]:
 
 def train_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
     return [python, str(paths.course / "train.py"), "--output", str(paths.runs), *args]
+
+
+def bench_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
+    # The helper package in the image, never the student's course folder: an edit to
+    # train.py cannot break the benchmark.
+    return [python, "-m", "labtrain.bench", "--output", str(paths.runs), *args]
+
+
+def prepare_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
+    return [python, "-m", "labtrain.prepare", *args]
 
 
 def shell_command() -> list[str]:
@@ -89,12 +122,23 @@ def say(message: str) -> None:
     print(f"[lab] {message}", flush=True)
 
 
+def troubleshooting_link(found) -> str:
+    """The page section whose heading is the headline the student just read, in their language."""
+    if i18n.language() == "en":
+        return found.doc_link
+    return f"{TROUBLESHOOTING_VI}#{slug(_(found.headline))}"
+
+
 def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
     """Run the gate and print its report. Returns (exit code if the start must stop, data)."""
     flavour = hostflavour.in_use(configured=env.get("LAB_FLAVOUR"))
     require_gpu = hostflavour.requires_gpu(flavour, env)
     timeout = float(env.get("LAB_GATE_TIMEOUT", "120"))
-    say(f"Checking TensorFlow and the GPU ({flavour} lab, at most {timeout:.0f} s)...")
+    say(
+        _("Checking TensorFlow and the GPU ({flavour} lab, at most {seconds:.0f} s)...").format(
+            flavour=flavour, seconds=timeout
+        )
+    )
     facts, found = gate.check(flavour=flavour, timeout=timeout, env=env)
     for line in gate.report_lines(facts):
         say(f"  {line}")
@@ -102,25 +146,26 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
         say(f"WARNING: {shadowed.line()}")
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}
+    headline = _(found.headline)
     if found.status is GateStatus.GPU:
-        say(found.headline)
+        say(headline)
     elif found.status is GateStatus.CPU and decision.proceed:
         banner = "!" * 72
         say(banner)
-        say(f"NOTICE: {found.headline}.")
+        say(_("NOTICE: {headline}.").format(headline=headline))
         say(f"  {found.fix}")
         say(banner)
     else:
-        say(f"ERROR: {found.headline}.")
-        say(f"  Fix: {found.fix}.")
+        say(_("ERROR: {headline}.").format(headline=headline))
+        say(_("  Fix: {fix}.").format(fix=found.fix))
         if found.status is GateStatus.CPU:
-            say("  LAB_REQUIRE_GPU=true, so the lab does not start without a GPU.")
-        say(f"  More: {found.doc_link}")
+            say(_("  LAB_REQUIRE_GPU=true, so the lab does not start without a GPU."))
+        say(_("  More: {link}").format(link=troubleshooting_link(found)))
     return (None if decision.proceed else decision.exit_code), data
 
 
 def exec_command(command: list[str], env: Mapping[str, str]) -> None:
-    say(f"Running: {shlex.join(command)}")
+    say(_("Running: {command}").format(command=shlex.join(command)))
     sys.stdout.flush()
     os.execvpe(command[0], command, dict(env))  # noqa: S606 - an argv list, never a shell string
 
@@ -135,14 +180,26 @@ def cmd_check(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> in
 def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     prepare_work(paths)
     token = resolve_token(env, paths.state)
+    write_ui_language(Path(env.get("HOME", "/home/lab")) / ".jupyter/lab/user-settings", i18n.language(env))
     host_port = env.get("LAB_HOST_PORT", str(CONTAINER_PORT))
-    command = lab_command(python=sys.executable, paths=paths, host_port=host_port)
-    say(f"Starting JupyterLab beside the GPU check; it lets you in once the check has passed: {shlex.join(command)}")
+    host_address = env.get("LAB_HOST_ADDRESS", urls.LOOPBACK)
+    command = lab_command(python=sys.executable, paths=paths, host_port=host_port, host_address=host_address)
+    say(
+        _("Starting JupyterLab beside the GPU check; it lets you in once the check has passed: {command}").format(
+            command=shlex.join(command)
+        )
+    )
 
     def ready() -> None:
-        say("The lab is ready. Open:")
+        say(_("The lab is ready. Open:"))
         say("")
-        say(f"    {lab_url(host_port=host_port, token=token)}")
+        say(f"    {urls.lab_url(address=host_address, port=host_port, token=token)}")
+        if host_address in urls.ANY_ADDRESS:
+            say(
+                _("    (from another computer: http://THIS-COMPUTERS-ADDRESS:{port}/lab?token={token})").format(
+                    port=host_port, token=token
+                )
+            )
         say("")
 
     return launch.lab_with_gate(
@@ -150,13 +207,18 @@ def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     )
 
 
-def cmd_train(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
-    prepare_work(paths)
-    stop, _ = run_gate(env)
-    if stop is not None:
-        return stop
-    exec_command(train_command(python=sys.executable, paths=paths, args=args.train_args), env)
-    return 0
+def after_gate(build: Callable[..., list[str]]) -> Command:
+    """A command that runs once the settings and the GPU check passed, like the lab itself."""
+
+    def handler(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
+        prepare_work(paths)
+        stop, _data = run_gate(env)
+        if stop is not None:
+            return stop
+        exec_command(build(python=sys.executable, paths=paths, args=args.passthrough), env)
+        return 0
+
+    return handler
 
 
 def cmd_shell(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
@@ -175,36 +237,42 @@ def prepare_work(paths: Paths) -> None:
     copied = [a.path for a in actions if a.kind in ("copy", "update")]
     kept = [a.path for a in actions if a.kind == "keep"]
     if copied:
-        say(f"Course material added to {paths.course}: {', '.join(copied)}")
+        say(_("Course material added to {folder}: {files}").format(folder=paths.course, files=", ".join(copied)))
     if kept:
-        say(f"Kept your edited copies (the course has newer ones in {paths.course_source}): {', '.join(kept)}")
+        say(
+            _("Kept your edited copies (the course has newer ones in {folder}): {files}").format(
+                folder=paths.course_source, files=", ".join(kept)
+            )
+        )
 
 
-Command = Callable[[argparse.Namespace, dict, Paths], int]
 COMMANDS: dict[str, tuple[Command, str]] = {
     "lab": (cmd_lab, "start JupyterLab (default)"),
-    "train": (cmd_train, "run the course's training script once"),
+    "train": (after_gate(train_command), "run the course's training script once"),
+    "bench": (after_gate(bench_command), "measure training speed on the CPU and every GPU"),
+    "prepare": (after_gate(prepare_command), "download a dataset into the cache volume"),
     "check": (cmd_check, "run the GPU check only"),
     "shell": (cmd_shell, "open a shell in the lab's environment"),
     # `python -m labkit health` goes straight to labkit.health (see __main__.py); this entry
     # lists it in --help and serves main(["health", ...]).
-    "health": (lambda args, env, paths: health.main(args.train_args), "exit 0 when the lab is up (HEALTHCHECK)"),
+    "health": (lambda args, env, paths: health.main(args.passthrough), "exit 0 when the lab is up (HEALTHCHECK)"),
 }
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="labkit", description="The course lab's container entrypoint.")
     sub = parser.add_subparsers(dest="command")
-    for name, (_, help_text) in COMMANDS.items():
-        command_parser = sub.add_parser(name, help=help_text)
+    for name, (_handler, help_text) in COMMANDS.items():
+        # --help after train/bench/prepare is for the program they start, not for us.
+        command_parser = sub.add_parser(name, help=help_text, add_help=name not in PASSTHROUGH)
         if name == "check":
             command_parser.add_argument("--json", action="store_true", help="print the gate's data as JSON")
-    # train passes everything after it to train.py (argparse.REMAINDER cannot take
-    # arguments that start with '--', so unknown arguments are collected instead).
+    # train, bench and prepare pass everything after them on (argparse.REMAINDER cannot
+    # take arguments that start with '--', so unknown arguments are collected instead).
     args, extra = parser.parse_known_args(argv or ["lab"])
-    if extra and args.command not in ("train", "health"):
+    if extra and args.command not in (*PASSTHROUGH, "health"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.train_args = extra
+    args.passthrough = extra
     return args
 
 
@@ -213,8 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = envcheck.validate(os.environ)
     if problems:
         for problem in problems:
-            print(f"[lab] ERROR in .env: {problem.line()}", file=sys.stderr, flush=True)
-        print("[lab] Nothing was started. Edit .env and start again.", file=sys.stderr, flush=True)
+            print(_("[lab] ERROR in .env: {problem}").format(problem=problem.line()), file=sys.stderr, flush=True)
+        print(_("[lab] Nothing was started. Edit .env and start again."), file=sys.stderr, flush=True)
         return 2
     for notice in envcheck.notices(os.environ):
         say(f"NOTICE: {notice}.")
@@ -222,5 +290,5 @@ def main(argv: list[str] | None = None) -> int:
     paths = CONTAINER_PATHS
     if args.command != "health":
         RUN_STATE.start(args.command)
-    handler, _ = COMMANDS[args.command]
+    handler, _help = COMMANDS[args.command]
     return handler(args, env, paths)

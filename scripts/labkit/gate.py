@@ -17,6 +17,7 @@ from labkit import diagnose_nvidia
 from labkit.diagnose import Facts, Verdict, diagnose
 from labkit.diagnose_rocm import TARGETS_ENV
 from labkit.hostfacts import devices, kfd
+from labkit.i18n import _
 
 LOG_TAIL_CHARS = 20_000
 # Written by image/rocm_targets.py when Dockerfile.rocm builds the image (ROCm images only).
@@ -105,26 +106,30 @@ def report_lines(facts: Facts) -> list[str]:
     probe = facts.probe
     build = probe.get("build") or {}
     kind = (
-        "ROCm build"
+        _("ROCm build")
         if build.get("is_rocm_build") == "True"
-        else "CUDA build"
+        else _("CUDA build")
         if build.get("is_cuda_build") == "True"
-        else "CPU build"
+        else _("CPU build")
     )
-    lines = [f"TensorFlow {probe.get('tensorflow') or '?'} ({kind}), Python {probe.get('python') or '?'}"]
+    lines = [
+        _("TensorFlow {version} ({kind}), Python {python}").format(
+            version=probe.get("tensorflow") or "?", kind=kind, python=probe.get("python") or "?"
+        )
+    ]
     if probe.get("rocm_version"):
         lines.append(f"ROCm {probe['rocm_version']}")
     if probe.get("cuda_driver"):
-        lines.append(f"NVIDIA driver {probe['cuda_driver']}")
+        lines.append(_("NVIDIA driver {version}").format(version=probe["cuda_driver"]))
     for gpu in facts.gpus:
         name = gpu.get("device_name") or gpu.get("name")
         state = (
-            "matmul and conv match the CPU"
+            _("matmul and conv match the CPU")
             if gpu.get("matmul_ok") and gpu.get("conv_ok")
-            else (gpu.get("error") or "wrong results")
+            else (gpu.get("error") or _("wrong results"))
         )
         lines.append(f"GPU {gpu.get('name')}: {name}: {state}")
         lines.extend(diagnose_nvidia.kernel_notes(gpu, build))
     if not facts.gpus:
-        lines.append("GPUs: none visible to TensorFlow")
+        lines.append(_("GPUs: none visible to TensorFlow"))
     return lines

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from labkit import gfx, pullpolicy
 from labkit.hostfacts.flavour import FLAVOURS
+from labkit.i18n import LANGUAGES
 
 MIN_TOKEN_LENGTH = 16
 # Tokens end up in a URL the student clicks: keep them to characters that need no escaping.
@@ -342,6 +343,17 @@ def ip_address(key: str, value: str) -> Problem | None:
     except ValueError:
         pass
     return Problem(key, f"is {value!r}, not an IP address", f"set {key}=127.0.0.1 (only this computer can connect)")
+
+
+def language(key: str, value: str) -> Problem | None:
+    if value.strip().lower() in LANGUAGES:
+        return None
+    return Problem(key, f"is {value!r}, not a language the lab has", f"set {key}=en or {key}=vi")
+
+
+def locale_name(key: str, value: str) -> Problem | None:
+    """Any locale name is fine: one the lab has no catalogue for means English."""
+    return None
 
 
 def host_folder(key: str, value: str) -> Problem | None:

@@ -40,8 +40,12 @@ def test_unknown_flavour_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("address", "url"),
-    [("127.0.0.1", "http://127.0.0.1:8890/lab?token=abc"), ("0.0.0.0", "http://127.0.0.1:8890/lab?token=abc")],
-    ids=["loopback", "all-interfaces-becomes-loopback"],
+    [
+        ("127.0.0.1", "http://127.0.0.1:8890/lab?token=abc"),
+        ("0.0.0.0", "http://127.0.0.1:8890/lab?token=abc"),
+        ("192.168.1.20", "http://192.168.1.20:8890/lab?token=abc"),
+    ],
+    ids=["loopback", "all-interfaces-becomes-loopback", "lan-address"],
 )
 def test_lab_url(address: str, url: str) -> None:
     assert compose.lab_url(address=address, port="8890", token="abc") == url

@@ -20,6 +20,7 @@ Cached on two levels, both optional: the debootstrap tarball in $COURSELAB_CACHE
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -83,6 +84,13 @@ ROCM_STANDINS = {
 }
 ROCM_IMAGE = ROCM_STANDINS["rocm"].name
 ROCM_NEWER_IMAGE = ROCM_STANDINS["rocm-newer"].name
+# Stand-in for image/Dockerfile.arm64-base's own base, Docker's official
+# python:3.11-slim-bookworm, with TensorFlow's aarch64 wheel already in the system Python.
+# Debian bookworm with Python 3.11 and pip, no PEP 668 marker, `python` and `pip` on PATH; the
+# TensorFlow wheel and its dependencies are the files pip writes for linux/arm64, unpacked by
+# the host's own pip (--platform): pip run under QEMU needs over 15 minutes for the 260 MB wheel
+# on this machine, far too long for CI. The stage's own `pip install` then finds it installed.
+ARM64_PYTHON_IMAGE = tagged(f"courselab-standin/python-tensorflow:{TF_VERSION}-arm64")
 
 
 def cache_dir() -> Path:
@@ -178,7 +186,7 @@ def prune_old_rootfs(current_key: str) -> None:
             log(f"removing superseded {name}")
             subprocess.run(["docker", "image", "rm", name], capture_output=True, check=False)
     for tarball in cache_dir().glob(f"debian-{SUITE}-*.tar"):
-        if tarball.name != f"debian-{SUITE}-{current_key}.tar":
+        if tarball.name != f"debian-{SUITE}-{current_key}.tar" and "-arm64-" not in tarball.name:
             tarball.unlink(missing_ok=True)
 
 
@@ -241,6 +249,103 @@ def ensure() -> dict[str, str]:
     build(CUDA_IMAGE, cuda_recipe, "Dockerfile.cuda", cuda_args, context=tree)
     images["cuda"] = CUDA_IMAGE
     return images
+
+
+def arm64_rootfs_tarball(key: str) -> Path:
+    """An arm64 Debian with Python, made without running arm64 code: debootstrap's first stage
+    (download, unpack the base) and then every package unpacked with dpkg-deb. The second
+    stage would run each package's scripts under QEMU (12 minutes here); what it would add
+    (ldconfig's cache, /etc/passwd, byte-compiled files) Python and pip do not need."""
+    tarball = cache_dir() / f"debian-{SUITE}-arm64-{key}.tar"
+    if tarball.exists():
+        log(f"reusing {tarball}")
+        return tarball
+    if shutil.which("debootstrap") is None or shutil.which("dpkg-deb") is None:
+        raise SystemExit("[standins] debootstrap and dpkg-deb are missing: apt-get install debootstrap")
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tarball.parent) as scratch:
+        root = Path(scratch) / "rootfs"
+        log(f"debootstrap --foreign {SUITE} for arm64 from {MIRROR} (about a minute)")
+        subprocess.run(
+            ["debootstrap", "--foreign", "--arch=arm64", "--variant=minbase", f"--include={PACKAGES}"]
+            + [SUITE, str(root), MIRROR],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for package in sorted((root / "var/cache/apt/archives").glob("*.deb")):
+            subprocess.run(["dpkg-deb", "--extract", str(package), str(root)], check=True)
+        like_python_slim(root)
+        install_tensorflow_for_arm64(root)
+        (root / "etc/ssl/certs").mkdir(parents=True, exist_ok=True)
+        (root / "etc/ssl/certs/ca-certificates.crt").write_bytes(ca_bundle())
+        shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
+        shutil.rmtree(root / "debootstrap", ignore_errors=True)
+        partial = tarball.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
+        partial.rename(tarball)
+    return tarball
+
+
+def install_tensorflow_for_arm64(root: Path) -> None:
+    """TensorFlow's aarch64 wheel and its dependencies, as `pip install` on arm64 would place
+    them (Debian's python3 reads /usr/local/lib/python3.X/dist-packages), without emulation."""
+    target = next(root.glob("usr/lib/python3.*")).name  # python3.11
+    log(f"installing tensorflow=={TF_VERSION} for linux/arm64 into the stand-in (host pip, --platform)")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-cache-dir"]
+        + ["--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", target[6:]]
+        + ["--only-binary", ":all:", "--target", str(root / "usr/local/lib" / target / "dist-packages")]
+        + [f"tensorflow=={TF_VERSION}"],
+        check=True,
+    )
+
+
+def like_python_slim(root: Path) -> None:
+    """What python:3.11-slim-bookworm has that Debian's python3 package does not: pip may
+    install into the system Python (no PEP 668 marker), and `python`/`pip` are on PATH."""
+    for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
+        marker.unlink()
+    for name, target in (("python", "python3"), ("pip", "pip3")):
+        if not (root / "usr/bin" / name).exists():
+            (root / "usr/bin" / name).symlink_to(target)
+
+
+def ensure_arm64() -> str:
+    """The arm64 Python stand-in. `docker import` on Engine 20.10 ignores --platform, so the
+    tarball goes into a FROM-scratch build for linux/arm64 (BuildKit, through Compose): the
+    image is marked arm64, and nothing in it runs at build time."""
+    recipe = (HERE / "Dockerfile.arm64-python").read_bytes()
+    key = digest(
+        SUITE.encode(),
+        b"arm64",
+        PACKAGES.encode(),
+        TF_VERSION.encode(),
+        ca_bundle(),
+        recipe,
+        Path(__file__).read_bytes(),
+    )
+    if image_recipe(ARM64_PYTHON_IMAGE) == key:
+        log(f"{ARM64_PYTHON_IMAGE} is up to date")
+        return ARM64_PYTHON_IMAGE
+    tarball = arm64_rootfs_tarball(key)
+    log(f"building {ARM64_PYTHON_IMAGE} (linux/arm64) from {tarball.name}")
+    service = {
+        "image": ARM64_PYTHON_IMAGE,
+        "platform": "linux/arm64",
+        "build": {
+            "context": str(tarball.parent),
+            "dockerfile_inline": recipe.decode().replace("ROOTFS.tar", tarball.name),
+            "labels": {LABEL: "true", f"{LABEL}.recipe": key},
+        },
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        spec = Path(scratch) / "build.yaml"
+        spec.write_text(json.dumps({"services": {"standin": service}}))
+        project = f"clstandin-{key[:8]}"
+        subprocess.run(
+            ["docker", "compose", "-p", project, "-f", str(spec), "build"], check=True, stdout=subprocess.DEVNULL
+        )
+    return ARM64_PYTHON_IMAGE
 
 
 if __name__ == "__main__":

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
 import pytest
-from labkit import entrypoint
+from labkit import entrypoint, urls
 
 PATHS = entrypoint.Paths(work=Path("/home/lab/work"), course_source=Path("/opt/lab/course"), state=Path("/cache/lab"))
 
 
-def test_url_uses_the_host_port_and_the_token():
-    assert entrypoint.lab_url(host_port="18888", token="abc") == "http://127.0.0.1:18888/lab?token=abc"
+@pytest.mark.parametrize(
+    "address,url",
+    [
+        ("127.0.0.1", "http://127.0.0.1:18888/lab?token=abc"),
+        ("0.0.0.0", "http://127.0.0.1:18888/lab?token=abc"),  # listens everywhere; this computer opens loopback
+        ("192.168.1.20", "http://192.168.1.20:18888/lab?token=abc"),  # published there only
+    ],
+    ids=["loopback", "every-address", "one-lan-address"],
+)
+def test_url_uses_the_published_address_the_host_port_and_the_token(address, url):
+    assert urls.lab_url(address=address, port="18888", token="abc") == url
+
+
+@pytest.mark.parametrize(
+    "address,others", [("127.0.0.1", False), ("127.0.0.2", False), ("0.0.0.0", True), ("10.0.0.5", True)]
+)
+def test_who_else_can_reach_the_lab(address, others):
+    assert urls.reachable_from_other_computers(address) is others
+
+
+def test_jupyters_own_log_shows_the_published_address():
+    command = entrypoint.lab_command(python="/p/python", paths=PATHS, host_port="9999", host_address="192.168.1.20")
+    assert "--ServerApp.custom_display_url=http://192.168.1.20:9999" in command
 
 
 def test_lab_command_serves_the_work_folder_and_never_carries_the_token():
@@ -46,7 +68,31 @@ def test_train_command_runs_the_students_copy_and_passes_arguments():
 def test_train_arguments_may_start_with_dashes():
     args = entrypoint.parse_args(["train", "--synthetic", "--epochs", "2"])
     assert args.command == "train"
-    assert args.train_args == ["--synthetic", "--epochs", "2"]
+    assert args.passthrough == ["--synthetic", "--epochs", "2"]
+
+
+def test_bench_runs_the_installed_package_never_the_students_folder():
+    command = entrypoint.bench_command(python="/p/python", paths=PATHS, args=["--steps", "5"])
+    assert command == ["/p/python", "-m", "labtrain.bench", "--output", "/home/lab/work/runs", "--steps", "5"]
+    assert not any("course" in part for part in command)
+
+
+def test_prepare_runs_the_installed_package():
+    command = entrypoint.prepare_command(python="/p/python", paths=PATHS, args=["--dataset", "mnist"])
+    assert command == ["/p/python", "-m", "labtrain.prepare", "--dataset", "mnist"]
+
+
+@pytest.mark.parametrize("command", ["train", "bench", "prepare"])
+def test_passthrough_commands_hand_on_their_arguments_and_help(command):
+    args = entrypoint.parse_args([command, "--steps", "3", "--help"])
+    assert args.command == command
+    assert args.passthrough == ["--steps", "3", "--help"]
+
+
+@pytest.mark.parametrize("command", ["train", "bench", "prepare"])
+def test_passthrough_commands_run_after_the_settings_and_gpu_check(command):
+    handler, _help = entrypoint.COMMANDS[command]
+    assert handler.__qualname__.startswith("after_gate")
 
 
 def test_no_subcommand_means_lab():
@@ -91,3 +137,14 @@ def test_a_bad_override_stops_before_the_gpu_check_runs(monkeypatch, capsys, val
     err = capsys.readouterr().err
     assert message in err
     assert "[lab] Nothing was started. Edit .env and start again." in err
+
+
+def test_lab_language_vi_starts_jupyterlab_in_vietnamese(tmp_path):
+    path = entrypoint.write_ui_language(tmp_path, "vi")
+    assert path == tmp_path / "@jupyterlab/translation-extension/plugin.jupyterlab-settings"
+    assert json.loads(path.read_text()) == {"locale": "vi_VN"}
+
+
+def test_english_needs_no_language_setting(tmp_path):
+    assert entrypoint.write_ui_language(tmp_path, "en") is None
+    assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,8 @@ SHARED = {
     "labkit.settings",
     "labkit.values",
     "labkit.interpolation",
+    "labkit.i18n",
+    "labkit.urls",
     "labkit.hostfacts",
     "labkit.hostfacts.kfd",
     "labkit.hostfacts.devices",

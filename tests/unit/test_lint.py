@@ -18,6 +18,8 @@ DOCKERFILES = [
     "tests/standins/Dockerfile.flavour",
     "tests/standins/Dockerfile.rocm",
     "tests/standins/Dockerfile.cuda",
+    "tests/standins/Dockerfile.arm64-python",
+    "image/Dockerfile.arm64-base",
 ]
 
 

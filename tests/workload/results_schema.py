@@ -7,11 +7,13 @@ a failing assert, and no jsonschema dependency.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Callable
 
-SCHEMA = "courselab.train-results/1"
+SCHEMA = "courselab.train-results/2"
 
 Check = Callable[[object], bool]
+DEVICE_NAME = re.compile(r"(CPU|GPU):\d+")
 
 
 def is_int(value: object) -> bool:
@@ -50,7 +52,7 @@ TOP = {
     "updated": is_str,
     "config": lambda value: isinstance(value, dict),
     "dataset": lambda value: value is None or isinstance(value, dict),
-    "device": nullable(one_of("CPU:0", *(f"GPU:{index}" for index in range(64)))),
+    "device": nullable(lambda value: is_str(value) and all(DEVICE_NAME.fullmatch(part) for part in value.split(","))),
     "device_info": lambda value: value is None or isinstance(value, dict),
     "sessions": lambda value: isinstance(value, list),
     "epochs": lambda value: isinstance(value, list),
@@ -65,6 +67,7 @@ CONFIG = {
     "fresh": is_bool,
     "epochs": is_int,
     "batch_size": is_int,
+    "learning_rate": is_number,
     "max_steps": nullable(is_int),
     "steps_per_execution": is_int,
     "mixed_precision": is_bool,
@@ -74,6 +77,7 @@ CONFIG = {
     "image_size": nullable(is_int),
     "width": is_int,
     "device": is_str,
+    "cpu_devices": is_int,
     "data_dir": nullable(is_str),
     "download": is_bool,
     "cache": is_bool,
@@ -94,6 +98,9 @@ DEVICE = {
     "kind": one_of("CPU", "GPU"),
     "name": is_str,
     "description": is_str,
+    "devices": lambda value: list_of(is_str)(value) and len(value) >= 1,
+    "replicas": is_int,
+    "strategy": one_of("OneDeviceStrategy", "MirroredStrategy"),
     "variables_on": is_str,
     "tensorflow": is_str,
     "mixed_precision": is_bool,
@@ -113,8 +120,11 @@ EPOCH = {
     "seconds": is_number,
     "train_seconds": is_number,
     "steps": is_int,
+    "batch_size": is_int,
+    "replicas": is_int,
     "steps_per_second": is_number,
     "images_per_second": is_number,
+    "images_per_second_per_device": is_number,
     "loss": is_number,
     "accuracy": is_number,
     "val_loss": nullable(is_number),
@@ -127,6 +137,7 @@ SUMMARY = {
     "steady_epoch_seconds": nullable(is_number),
     "steady_steps_per_second": nullable(is_number),
     "steady_images_per_second": nullable(is_number),
+    "steady_images_per_second_per_device": nullable(is_number),
     "final_loss": nullable(is_number),
     "final_accuracy": nullable(is_number),
     "final_val_accuracy": nullable(is_number),
@@ -180,4 +191,15 @@ def validate(document: object) -> list[str]:
         problems.append("status: complete with fewer epochs than config.epochs")
     if document["epochs"] and document["checkpoint"] is None:
         problems.append("checkpoint: null although epochs completed")
+    info = document["device_info"]
+    if info is not None and (
+        info["replicas"] != len(info["devices"]) or document["device"] != ",".join(info["devices"])
+    ):
+        problems.append("device_info: replicas, devices and device disagree")
+    for epoch in document["epochs"]:
+        expected = round(epoch["images_per_second"] / epoch["replicas"], 1)
+        if abs(epoch["images_per_second_per_device"] - expected) > 0.11:
+            problems.append(
+                f"epochs[{epoch['epoch'] - 1}].images_per_second_per_device: not images_per_second / replicas"
+            )
     return problems

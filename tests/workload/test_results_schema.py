@@ -15,6 +15,9 @@ DEVICE = {
     "kind": "GPU",
     "name": "/GPU:0",
     "description": "AMD Radeon RX 6700 XT",
+    "devices": ["GPU:0"],
+    "replicas": 1,
+    "strategy": "OneDeviceStrategy",
     "variables_on": "/job:localhost/replica:0/task:0/device:GPU:0",
     "tensorflow": "2.18.1",
     "mixed_precision": False,
@@ -30,8 +33,11 @@ def epoch(number: int, session: int, first: bool) -> dict:
         "seconds": 14.2,
         "train_seconds": 13.1,
         "steps": 390,
+        "batch_size": 128,
+        "replicas": 1,
         "steps_per_second": 29.8,
         "images_per_second": 3811.0,
+        "images_per_second_per_device": 3811.0,
         "loss": 1.2,
         "accuracy": 0.55,
         "val_loss": 1.3,
@@ -40,7 +46,7 @@ def epoch(number: int, session: int, first: bool) -> dict:
 
 
 VALID = {
-    "schema": "courselab.train-results/1",
+    "schema": "courselab.train-results/2",
     "status": "complete",
     "run_name": "cifar10",
     "created": "2026-01-01T00:00:00+00:00",
@@ -52,6 +58,7 @@ VALID = {
         "fresh": False,
         "epochs": 3,
         "batch_size": 128,
+        "learning_rate": 0.001,
         "max_steps": None,
         "steps_per_execution": 1,
         "mixed_precision": False,
@@ -61,6 +68,7 @@ VALID = {
         "image_size": None,
         "width": 32,
         "device": "auto",
+        "cpu_devices": 1,
         "data_dir": None,
         "download": True,
         "cache": True,
@@ -84,7 +92,7 @@ VALID = {
         {"session": 1, "started": "2026-01-01T00:00:30+00:00", "first_epoch": 3, "device_info": DEVICE, "host": "pc"},
     ],
     "epochs": [epoch(1, 0, True), epoch(2, 0, False), epoch(3, 1, True)],
-    "checkpoint": "checkpoints/epoch-0003.keras",
+    "checkpoint": "model.keras",
     "summary": {
         "epochs_completed": 3,
         "first_epoch_seconds": 20.0,
@@ -92,6 +100,7 @@ VALID = {
         "steady_epoch_seconds": 14.2,
         "steady_steps_per_second": 29.8,
         "steady_images_per_second": 3811.0,
+        "steady_images_per_second_per_device": 3811.0,
         "final_loss": 1.2,
         "final_accuracy": 0.55,
         "final_val_accuracy": 0.52,
@@ -112,7 +121,7 @@ def test_a_complete_document_is_valid():
 
 BROKEN = {
     "missing_key": (lambda d: d.pop("summary"), "results.summary: missing"),
-    "unknown_schema": (lambda d: d.update(schema="courselab.train-results/2"), "results.schema: invalid"),
+    "unknown_schema": (lambda d: d.update(schema="courselab.train-results/1"), "results.schema: invalid"),
     "unknown_status": (lambda d: d.update(status="done"), "results.status: invalid"),
     "unexpected_key": (lambda d: d.update(extra=1), "results.extra: unexpected key"),
     "string_number": (lambda d: d["epochs"][0].update(seconds="14"), "epochs[0].seconds: invalid"),
@@ -124,6 +133,14 @@ BROKEN = {
     "complete_too_early": (lambda d: d["config"].update(epochs=5), "status: complete with fewer epochs"),
     "count_mismatch": (lambda d: d["summary"].update(epochs_completed=2), "summary.epochs_completed"),
     "no_checkpoint": (lambda d: d.update(checkpoint=None), "checkpoint: null"),
+    "replicas_without_devices": (
+        lambda d: d["device_info"].update(replicas=2),
+        "device_info: replicas, devices and device disagree",
+    ),
+    "per_device_not_divided": (
+        lambda d: d["epochs"][0].update(replicas=2),
+        "epochs[0].images_per_second_per_device: not images_per_second / replicas",
+    ),
     "unknown_session": (lambda d: d["epochs"][2].update(session=5), "no session 5"),
 }
 

@@ -29,7 +29,7 @@ def synthetic_run(tmp_path_factory, empty_tfds):
     """Two short synthetic epochs, started with exactly the command the container runs."""
     work = make_work(tmp_path_factory.mktemp("synthetic"))
     paths = Paths(work=work, course_source=work / "course", state=work / "state")
-    extra = ["--synthetic", "--epochs", "2", "--max-steps", "20", *TINY_ARGS]
+    extra = ["--synthetic", "--epochs", "2", "--max-steps", "5", *TINY_ARGS]
     command = train_command(python=sys.executable, paths=paths, args=extra)
     import subprocess
 
@@ -94,9 +94,32 @@ def test_plots_are_real_png_images_of_sensible_size(synthetic_run):
         assert 200 <= height <= 2000, (name, height)
 
 
-def test_only_the_last_checkpoint_is_kept(synthetic_run):
+def test_run_folder_has_keras_own_checkpoint_backup_and_csv_log(synthetic_run):
     _, run_dir = synthetic_run
-    assert sorted(path.name for path in (run_dir / "checkpoints").iterdir()) == ["epoch-0002.keras"]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["checkpoint"] == "model.keras"
+    assert (run_dir / "model.keras").stat().st_size > 10_000
+    # BackupAndRestore's own record of where a restart resumes.
+    assert json.loads((run_dir / "backup" / "training_metadata.json").read_text())["epoch"] == 2
+    rows = (run_dir / "history.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,") and len(rows) == 3
+
+
+def test_saved_model_loads_and_predicts(synthetic_run):
+    import keras
+    import numpy as np
+
+    _, run_dir = synthetic_run
+    model = keras.models.load_model(run_dir / "model.keras")
+    probabilities = model.predict(np.zeros((2, 8, 8, 3), dtype="float32"), verbose=0)
+    assert probabilities.shape == (2, 10)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
+
+
+def test_keras_progress_bar_is_kept(synthetic_run):
+    done, _ = synthetic_run
+    assert "Epoch 1/2" in done.stdout
+    assert "5/5" in done.stdout
 
 
 def test_real_dataset_is_read_through_tfds(tfds_run):
@@ -126,8 +149,8 @@ def test_missing_dataset_offline_is_one_clear_line_and_exit_3(tmp_path, empty_tf
     assert done.returncode == 3
     assert len(errors) == 1
     assert "not available offline" in errors[0]
-    assert "docs/datasets.md" in errors[0]
-    assert "--prepare-only" in errors[0]
+    assert "course/docs/datasets.md" in errors[0]
+    assert "docker compose run --rm lab prepare --dataset cifar10" in errors[0]
     assert "Traceback" not in done.stderr
 
 

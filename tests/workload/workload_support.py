@@ -14,6 +14,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "lab"
+# Where the image installs labkit and labtrain (/opt/labkit in the container).
+PACKAGES = REPO / "scripts"
 TINY_DATASET = "courselab_tiny"
 TINY_TRAIN, TINY_TEST = 256, 64
 TINY_SIZE = 8
@@ -43,8 +45,9 @@ def script_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "MPLBACKEND": "Agg",
             "TF_NUM_INTRAOP_THREADS": "1",
             "TF_NUM_INTEROP_THREADS": "1",
-            # labkit (train.py loads .env with it), as the image's PYTHONPATH has it.
-            "PYTHONPATH": str(REPO / "scripts"),
+            # labkit (train.py loads .env with it) and labtrain, as the image's PYTHONPATH has them.
+            "PYTHONPATH": str(PACKAGES),
+            "LAB_LANG": "en",  # the tests read English lines, whatever the developer's locale
         }
     )
     env.update(extra)
@@ -59,6 +62,13 @@ def run_script(script: str, args: list[str], *, env: dict[str, str], cwd: Path, 
         capture_output=True,
         text=True,
         timeout=timeout,
+    )
+
+
+def run_module(module: str, args: list[str], *, env: dict[str, str], cwd: Path, timeout: float = 120):
+    """`python -m module`, as the container's entrypoint starts bench and prepare."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from labkit.envcheck import notices
+from labkit.i18n import _
 from labkit.settings import effective
 
 from labhost import checks, compose
@@ -37,10 +38,10 @@ def refuse_bad_env(world: World, flavour: str) -> bool:
     for problem in problems:
         print(problem.text(".env"), file=world.err)
     if problems:
-        print("Nothing was started. Fix the line above, or run `scripts/lab setup`.", file=world.err)
+        print(_("Nothing was started. Fix the line above, or run `scripts/lab setup`."), file=world.err)
         return True
     for notice in notices(env.values()):
-        print(f"Note: {notice}.", file=world.err)
+        print(_("Note: {notice}.").format(notice=notice), file=world.err)
     return False
 
 
@@ -49,7 +50,10 @@ def refuse_to_start(world: World) -> bool:
     for check in START_CHECKS:
         result = check(ctx)
         if result is not None and result.status is checks.Status.FAIL:
-            print(f"{result.detail}. Fix: {result.fix}. Nothing was started.", file=world.err)
+            print(
+                _("{detail}. Fix: {fix}. Nothing was started.").format(detail=result.detail, fix=result.fix),
+                file=world.err,
+            )
             return True
     return False
 
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace, world: World) -> int:
     code = world.interactive(argv, world.repo)
     if code != 0:
         print(
-            "The lab did not start. See why: scripts/lab logs   and check the computer: scripts/lab doctor",
+            _("The lab did not start. See why: scripts/lab logs   and check the computer: scripts/lab doctor"),
             file=world.err,
         )
         say_memory_kills(world, flavour)
@@ -81,10 +85,20 @@ def run(args: argparse.Namespace, world: World) -> int:
         port=effective(values, "LAB_PORT") or "",
         token=token or "TOKEN",
     )
-    world.say(f"\nThe lab is running. Open:\n  {url}")
+    world.say("")
+    world.say(_("The lab is running. Open:"))
+    world.say(f"  {url}")
     if not token:
-        world.say(f"(the token could not be read; see it with: {compose.shown(compose.read_token(flavour))})")
-    world.say(f"Stop it with: scripts/lab down   (or: {compose.shown(compose.command(flavour, 'down'))})")
+        world.say(
+            _("(the token could not be read; see it with: {command})").format(
+                command=compose.shown(compose.read_token(flavour))
+            )
+        )
+    world.say(
+        _("Stop it with: scripts/lab down   (or: {command})").format(
+            command=compose.shown(compose.command(flavour, "down"))
+        )
+    )
     return 0
 
 

@@ -1,0 +1,293 @@
+"""A student's first session, in a real browser (Debian's Chromium, headless): open the URL the
+lab printed, find the course notebooks, run the GPU check, train for a few steps in
+02-train.ipynb and see its plot, edit and save a notebook, run out of memory and read why in
+the next cell, restart the stack and find the edit still there; then the same lab in
+Vietnamese. The screenshots are the READMEs' pictures (docs/images/, refreshed with
+COURSELAB_SCREENSHOTS=docs/images).
+
+The tests in this module are one journey in order (each step starts where the last one left
+the student), so they share one stack and one page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from dockerlab import Stack, make_workdir, wait_for
+from readme_support import matches_in_order, sample_output
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-dev.txt)")
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("COURSELAB_SCREENSHOTS") or REPO / "tests" / "artifacts")
+# The pictures the READMEs show, all taken by this module.
+README_PICTURES = ("first-notebook.png", "train-notebook.png", "out-of-memory.png", "lab-vi.png")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Enough for JupyterLab, the GPU check and a small training kernel; far below what the
+# out-of-memory cell asks for.
+MEMORY_LIMIT = "1500m"
+TINY_TRAINING = """DATASET = "cifar10"
+EPOCHS = 2
+BATCH_SIZE = 16
+LEARNING_RATE = 1e-3
+MAX_STEPS = 3
+IMAGE_SIZE = 8
+WIDTH = 4
+SYNTHETIC = True  # edited in the browser: random images, no download
+FRESH = True
+RUNS = "../runs"
+RUN_NAME = "browser-journey\""""
+TOO_MUCH_MEMORY = 'too_much = b"x" * (3 * 1024**3)  # 3 GB, twice what the lab may use'
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
+    assert (SCREENSHOTS / name).stat().st_size > 10_000
+
+
+def printed_url(stack) -> str:
+    match = re.search(r"http://127\.0\.0\.1:\d+/lab\?token=[A-Za-z0-9_\-]+", stack.logs())
+    assert match, "the lab did not print a URL:\n" + stack.logs()[-2000:]
+    return match.group(0)
+
+
+def kernels(stack) -> list[dict]:
+    status, found = stack.api("/api/kernels")
+    assert status == 200
+    return found
+
+
+def shut_down_kernels(stack) -> None:
+    for kernel in kernels(stack):
+        stack.api(f"/api/kernels/{kernel['id']}", method="DELETE")
+    wait_for(lambda: not kernels(stack), timeout=60, what="kernels to stop")
+
+
+def kernel_ready(stack) -> bool:
+    return any(k["connections"] > 0 and k["execution_state"] == "idle" for k in kernels(stack))
+
+
+def open_notebook(page, stack, *path: str) -> None:
+    listing = page.locator(".jp-DirListing-content")
+    for folder in path[:-1]:
+        listing.get_by_text(folder, exact=True).dblclick(timeout=60_000)
+    listing.get_by_text(path[-1], exact=True).dblclick(timeout=60_000)
+    page.locator(".jp-Notebook").last.wait_for(timeout=60_000)
+    # "Run All" before the page's kernel connection is up is silently dropped; the server
+    # knows when the browser is connected and the kernel idle.
+    wait_for(lambda: kernel_ready(stack), timeout=300, what="the notebook's kernel")
+
+
+def run_all(page) -> None:
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name=re.compile(r"^(Run|Khởi chạy)$")).click()
+    page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+
+
+def scrolled_to_end(notebook) -> bool:
+    notebook.locator(".jp-WindowedPanel-outer").first.evaluate("panel => panel.scrollTo(0, panel.scrollHeight)")
+    return True
+
+
+def output_with(page, text: str, timeout: float = 300):
+    found = page.locator(".jp-OutputArea-output", has_text=text).first
+    found.wait_for(timeout=timeout * 1000)
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("the browser tier needs Debian's chromium (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request):
+    """A failing step leaves a picture of the page in tests/artifacts/ (the call's failure is
+    counted before this fixture's teardown runs)."""
+    failed_before = request.session.testsfailed
+    yield
+    journey = request.node.funcargs.get("journey")
+    if request.session.testsfailed > failed_before and journey is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        journey[1].screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"))
+
+
+@pytest.fixture(scope="module")
+def journey(cpu_lab_image, tmp_path_factory, browser):
+    stack = Stack(make_workdir(tmp_path_factory), settings={"LAB_MEMORY_LIMIT": MEMORY_LIMIT})
+    try:
+        stack.up("lab")
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(printed_url(stack))
+        yield stack, page
+    finally:
+        stack.down()
+
+
+def test_0_url_without_token_shows_the_login_page_not_the_lab(journey, browser):
+    stack, _ = journey
+    page = browser.new_page()
+    page.goto(f"{stack.url}/lab")
+    page.wait_for_load_state()
+    assert "/login" in page.url
+    assert page.locator(".jp-Notebook").count() == 0
+    page.close()
+
+
+def test_1_student_finds_the_course_and_runs_the_gpu_check(journey):
+    stack, page = journey
+    open_notebook(page, stack, "course", "01-check-gpu.ipynb")
+    run_all(page)
+    output_with(page, "DEVICE REPORT DONE", timeout=600)
+    text = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+    assert "TensorFlow 2.20.0" in text
+    assert "No GPU visible: TensorFlow runs on the CPU" in text
+    shoot(page, "first-notebook.png")
+    shut_down_kernels(stack)
+
+
+def test_2_student_edits_the_settings_saves_and_trains_a_few_steps(journey):
+    stack, page = journey
+    page.get_by_role("tab", name=re.compile("01-check-gpu")).first.click()
+    page.locator(".jp-DirListing-content").get_by_text("02-train.ipynb", exact=True).dblclick(timeout=60_000)
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    notebook.locator(".jp-Notebook").wait_for(timeout=60_000)
+    wait_for(lambda: kernel_ready(stack), timeout=300, what="the training notebook's kernel")
+    settings_cell = notebook.locator(".jp-CodeCell").first
+    settings_cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(TINY_TRAINING)
+    page.keyboard.press("Control+s")
+    wait_for(
+        lambda: "MAX_STEPS = 3" in (stack.workdir / "course" / "02-train.ipynb").read_text(),
+        timeout=30,
+        what="the saved notebook on the host",
+    )
+    run_all(page)
+    # JupyterLab renders only the cells in view (a windowed notebook): keep scrolling to the end
+    # until the last cell's output (it lists the run folder's files) is there.
+    last_output = notebook.locator(".jp-OutputArea-output", has_text="files:")
+    wait_for(
+        lambda: scrolled_to_end(notebook) and last_output.count() > 0,
+        timeout=900,
+        interval=2,
+        what="the training notebook to run to its end",
+    )
+    plot = notebook.locator(".jp-OutputArea-output img").first
+    wait_for(lambda: scrolled_to_end(notebook) and plot.count() > 0, timeout=60, what="the plot in the page")
+    plot.scroll_into_view_if_needed()
+    assert plot.evaluate("image => image.naturalWidth") >= 400  # a rendered PNG, not a placeholder
+    shoot(page, "train-notebook.png")
+    results = json.loads((stack.workdir / "runs" / "browser-journey" / "results.json").read_text())
+    assert results["status"] == "complete" and len(results["epochs"]) == 2
+    shut_down_kernels(stack)
+
+
+def test_3_kernel_killed_for_memory_is_explained_in_the_next_cell(journey):
+    stack, page = journey
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": TOO_MUCH_MEMORY, "outputs": [], "execution_count": None},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": 'print("still here")',
+                "outputs": [],
+                "execution_count": None,
+            },
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    status, _ = stack.api("/api/contents/memory.ipynb", method="PUT", body={"type": "notebook", "content": notebook})
+    assert status in (200, 201)
+    page.locator(".jp-BreadCrumbs-home").click()
+    open_notebook(page, stack, "memory.ipynb")
+    cells = page.locator(".jp-NotebookPanel:visible .jp-CodeCell")
+    cells.first.locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    # JupyterLab's own dialog: "The kernel for memory.ipynb appears to have died..."
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=180_000)
+    dialog.get_by_role("button").last.click()
+    wait_for(lambda: kernel_ready(stack), timeout=180, what="the restarted kernel")
+    cells.nth(1).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    note = output_with(page, "ran out of memory", timeout=120)
+    assert "LAB_MEMORY_LIMIT" in note.inner_text()
+    assert "the lab may use 1.5 GiB" in note.inner_text()
+    output_with(page, "still here", timeout=60)
+    shoot(page, "out-of-memory.png")
+    shut_down_kernels(stack)
+
+
+def test_4_edit_is_still_there_after_restarting_the_stack(journey, browser):
+    stack, _ = journey
+    stack.compose("down", "--timeout", "5")
+    stack.up("lab")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    # The printed URL (same token: it is in .env), pointed at the notebook: /lab/tree/<path>.
+    page.goto(printed_url(stack).replace("/lab?", "/lab/tree/course/02-train.ipynb?"))
+    first_cell = page.locator(".jp-NotebookPanel:visible .jp-CodeCell").first
+    first_cell.get_by_text("MAX_STEPS = 3").wait_for(timeout=120_000)
+    assert "Kept your edited copies" in stack.logs()
+
+
+@pytest.fixture(scope="module")
+def vietnamese(cpu_lab_image, tmp_path_factory, browser):
+    stack = Stack(make_workdir(tmp_path_factory, "vi"), settings={"LAB_LANG": "vi"})
+    try:
+        stack.up("lab")
+        yield stack
+    finally:
+        stack.down()
+
+
+def test_5_the_lab_in_vietnamese(vietnamese, browser):
+    stack = vietnamese
+    printed = stack.logs().splitlines()
+    sample = [line.replace(":8888/", f":{stack.port}/") for line in sample_output(REPO / "README.vi.md")]
+    assert matches_in_order(sample, printed) == [], "\n".join(printed[:40])
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+    page.goto(printed_url(stack))
+    listing = page.locator(".jp-DirListing")
+    # The file browser's column headings, from jupyterlab-language-pack-vi-VN.
+    listing.get_by_text("Tên", exact=True).wait_for(timeout=60_000)
+    assert listing.get_by_text("Lần sửa đổi cuối", exact=True).count() == 1
+    page.locator(".jp-DirListing-content").get_by_text("course", exact=True).dblclick(timeout=60_000)
+    page.locator(".jp-DirListing-content").get_by_text("01-check-gpu.ipynb", exact=True).dblclick(timeout=60_000)
+    # The notebook's prose, rendered: English, then Vietnamese.
+    page.locator(".jp-RenderedMarkdown", has_text="Chạy từng ô bằng").first.wait_for(timeout=60_000)
+    shoot(page, "lab-vi.png")
+
+
+def test_readme_pictures_are_the_ones_this_journey_takes():
+    for readme in ("README.md", "README.vi.md"):
+        shown = set(re.findall(r"\(docs/images/([\w.-]+\.png)\)", (REPO / readme).read_text()))
+        assert shown <= set(README_PICTURES), f"{readme} shows {sorted(shown - set(README_PICTURES))}"
+        assert shown, f"{readme} shows none of the journey's pictures"
+    for name in README_PICTURES:
+        assert (REPO / "docs" / "images" / name).stat().st_size > 10_000
