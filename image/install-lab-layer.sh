@@ -55,3 +55,7 @@ done
 mkdir -p /home/lab/work /cache
 chmod 1777 /home/lab /cache
 chmod 0755 /home/lab/work
+# The image's default user (USER 1000:1000) owns the work folder: a new Docker volume mounted
+# there (a hub's per-student volume) copies this owner, so the server can write to it. The
+# laptop lab bind-mounts the student's own folder over it, so this never matters there.
+chown 1000:1000 /home/lab/work

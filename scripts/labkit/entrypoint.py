@@ -2,6 +2,7 @@
 GPU gate, then build the command for what was asked, print it, and exec it.
 
     python -m labkit lab            JupyterLab (the default)
+    python -m labkit hub [ARGS]     a JupyterHub single-user server (started by a hub's spawner)
     python -m labkit train [ARGS]   the course's training script, once
     python -m labkit check [--json] the GPU gate only; exit 0 when the lab would start
     python -m labkit shell          a shell in the lab's environment
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, shadow
+from labkit import course, envcheck, gate, hubmode, shadow
 from labkit.diagnose import GateStatus, gate_policy
 
 CONTAINER_PORT = 8888
@@ -167,6 +168,20 @@ def cmd_train(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> in
     return 0
 
 
+def cmd_hub(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
+    missing = hubmode.missing_hub_settings(env)
+    if missing:
+        say("ERROR: " + hubmode.NOT_STARTED_BY_A_HUB.format(missing=", ".join(missing)))
+        return 2
+    prepare_work(paths)
+    stop, _ = run_gate(env)
+    if stop is not None:
+        return stop
+    say(f"JupyterHub single-user server for {env.get('JUPYTERHUB_USER', '?')} is starting.")
+    exec_command(hubmode.singleuser_command(python=sys.executable, work=paths.work, args=args.train_args), env)
+    return 0  # not reached
+
+
 def cmd_shell(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     prepare_work(paths)
     exec_command(shell_command(), env)
@@ -193,6 +208,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "lab": (cmd_lab, "start JupyterLab (default)"),
     "train": (cmd_train, "run the course's training script once"),
     "check": (cmd_check, "run the GPU check only"),
+    "hub": (cmd_hub, "start a JupyterHub single-user server (run by a hub's spawner)"),
     "shell": (cmd_shell, "open a shell in the lab's environment"),
 }
 
@@ -204,10 +220,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         command_parser = sub.add_parser(name, help=help_text)
         if name == "check":
             command_parser.add_argument("--json", action="store_true", help="print the gate's data as JSON")
-    # train passes everything after it to train.py (argparse.REMAINDER cannot take
-    # arguments that start with '--', so unknown arguments are collected instead).
+    # train passes everything after it to train.py, hub to jupyterhub-singleuser (the
+    # spawner's args); argparse.REMAINDER cannot take arguments that start with '--', so
+    # unknown arguments are collected instead.
     args, extra = parser.parse_known_args(argv or ["lab"])
-    if extra and args.command != "train":
+    if extra and args.command not in ("train", "hub"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.train_args = extra
     return args
