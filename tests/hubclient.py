@@ -68,8 +68,11 @@ class HubUser:
         }
         return self.form("/hub/signup", fields)
 
-    def log_in(self) -> Response:
-        return self.form("/hub/login", {"username": self.name, "password": self.password})
+    def log_in(self, *, start_server: bool = True) -> Response:
+        """As in a browser: logging in starts one's server (JupyterHub's redirect_to_server)
+        unless the login asks to go to the hub's home page instead."""
+        path = "/hub/login" if start_server else "/hub/login?next=%2Fhub%2Fhome"
+        return self.form(path, {"username": self.name, "password": self.password})
 
     @property
     def logged_in(self) -> bool:
@@ -93,10 +96,10 @@ class HubUser:
         model = self.api("GET", f"/hub/api/users/{self.name}").json()
         return (model.get("servers") or {}).get("")
 
-    def start_server(self, *, timeout: float = 300) -> float:
+    def start_server(self, *, timeout: float = 300, options: dict | None = None) -> float:
         """Start this user's server and wait until its file API answers; returns seconds."""
         started = time.monotonic()
-        response = self.api("POST", f"/hub/api/users/{self.name}/server")
+        response = self.api("POST", f"/hub/api/users/{self.name}/server", options)
         assert response.status in (201, 202), f"{self.name}: start answered {response.status}: {response.body[:300]}"
         self.wait_usable(timeout=timeout)
         return time.monotonic() - started

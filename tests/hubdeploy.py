@@ -8,6 +8,7 @@ never touch a real deployment (courselab-*) or another test's.
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,9 @@ HUB_IMAGE = dockerlab.standins.tagged(f"courselab-test/hub:{hub_standin.JUPYTERH
 ADMIN = "teacher"
 
 
+@functools.cache
 def build_hub_image() -> str:
-    """deploy/hub/Dockerfile on the stand-in for the official JupyterHub image."""
+    """deploy/hub/Dockerfile on the stand-in for the official JupyterHub image (once a run)."""
     base = hub_standin.ensure()
     dockerlab.run(
         [
