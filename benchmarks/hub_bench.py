@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -87,6 +88,9 @@ def figures(seconds: list[float]) -> str:
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)
+    # Ctrl-C or kill: still remove the hub, the students' containers and volumes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=10)
     parser.add_argument("--idle-seconds", type=int, default=60, help="wait before measuring idle memory")
@@ -124,8 +128,11 @@ def main() -> int:
 
             students = [HubUser(base, name, PASSWORD) for name in names[1:]]
             started = time.monotonic()
-            with ThreadPoolExecutor(len(students)) as pool:
+            pool = ThreadPoolExecutor(len(students))
+            try:
                 seconds = list(pool.map(log_in_and_wait, students))
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
             wall = time.monotonic() - started
             print(f"\n{len(students)} students logging in together: {figures(seconds)}; all usable after {wall:.1f} s")
             cpu = [cpu_seconds(stack.container(s.name)) for s in students]

@@ -148,13 +148,22 @@ def from_env(env: Mapping[str, str]) -> HubSettings:
         cpu_limit=cpu_limit,
         pids_limit=_int(env, "HUB_PIDS_LIMIT", 2048, problems, minimum=64),
         idle_timeout=_int(env, "HUB_IDLE_TIMEOUT", 3600, problems, minimum=10),
-        start_timeout=_int(env, "HUB_START_TIMEOUT", 300, problems, minimum=30),
-        gate_timeout=_int(env, "HUB_GATE_TIMEOUT", 120, problems, minimum=10),
+        start_timeout=_int(env, "HUB_START_TIMEOUT", 420, problems, minimum=30),
+        gate_timeout=_int(env, "HUB_GATE_TIMEOUT", 300, problems, minimum=10),
         admin_users=admin_users,
         prefix=prefix,
         network=network,
         hub_host=env.get("HUB_HOST", "").strip() or "hub",
     )
+    if settings.start_timeout <= settings.gate_timeout:
+        problems.append(
+            Problem(
+                "HUB_START_TIMEOUT",
+                f"{settings.start_timeout} s leaves no time after the GPU check "
+                f"(HUB_GATE_TIMEOUT={settings.gate_timeout})",
+                "make it at least a minute longer than HUB_GATE_TIMEOUT",
+            )
+        )
     if problems:
         raise SettingsError(problems)
     return settings

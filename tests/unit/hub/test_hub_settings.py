@@ -60,6 +60,12 @@ def test_a_gpu_hub_lists_its_gpus_in_order():
         pytest.param({"HUB_STUDENTS_PER_GPU": "0"}, "HUB_STUDENTS_PER_GPU", "at least 1", id="per-gpu-zero"),
         pytest.param({"HUB_IDLE_TIMEOUT": "soon"}, "HUB_IDLE_TIMEOUT", "whole number", id="timeout-word"),
         pytest.param({"HUB_PREFIX": "my class"}, "HUB_PREFIX", "Docker name", id="prefix-space"),
+        pytest.param(
+            {"HUB_START_TIMEOUT": "120", "HUB_GATE_TIMEOUT": "120"},
+            "HUB_START_TIMEOUT",
+            "no time after",
+            id="start-too-short",
+        ),
     ],
 )
 def test_each_bad_value_is_one_line_with_the_variable_and_a_fix(changes, variable, words):
