@@ -17,6 +17,8 @@ DOCKERFILES = [
     "tests/standins/Dockerfile.tensorflow",
     "tests/standins/Dockerfile.flavour",
     "tests/standins/Dockerfile.rocm",
+    "deploy/hub/Dockerfile",
+    "tests/standins/Dockerfile.jupyterhub",
 ]
 
 
