@@ -64,6 +64,7 @@ def test_manifest_is_what_the_image_reports(released):
     everything = dict(line.split("==", 1) for line in frozen.split())
     assert {k.lower().replace("_", "-"): v for k, v in manifest["lab_packages"].items()}.items() <= everything.items()
     assert manifest["lab_packages"]["jupyterlab"] == "4.6.6"
+    assert manifest["jupyterhub"] == manifest["lab_packages"]["jupyterhub"] == "5.5.4"
     layers = json.loads(run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", image]).stdout)
     assert manifest["lab_layer"]["diff_id"] in layers
     assert manifest["check"]["exit_code"] == 0
