@@ -12,7 +12,7 @@ import asyncio
 
 from courselab_hub import holders
 from courselab_hub.assign import PROFILES, assign
-from courselab_hub.plan import spawn_plan
+from courselab_hub.plan import PLANNED_ENVIRONMENT, spawn_plan
 from courselab_hub.settings import HubSettings
 
 
@@ -48,7 +48,8 @@ class GpuLedger:
         plan = spawn_plan(assignment, self.settings)
         spawner.log.info("courselab: %s %s", user, assignment.reason)
         spawner.image = plan.image
-        spawner.environment = {**spawner.environment, **plan.environment}
+        kept = {key: value for key, value in spawner.environment.items() if key not in PLANNED_ENVIRONMENT}
+        spawner.environment = {**kept, **plan.environment}
         spawner.extra_host_config = plan.host_config
         spawner.extra_create_kwargs = {"labels": plan.labels}
 

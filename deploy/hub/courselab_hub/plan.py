@@ -21,6 +21,16 @@ from courselab_hub.settings import HubSettings
 
 WORK_MOUNT = "/home/lab/work"  # the lab image's work folder (Dockerfile, compose.yaml)
 LABEL_PREFIX = "courselab.hub"
+# Every variable a plan may set: a server's next plan replaces all of them, so nothing of a
+# previous GPU start (HSA_OVERRIDE_GFX_VERSION, say) is left on a CPU start.
+PLANNED_ENVIRONMENT = (
+    "LAB_FLAVOUR",
+    "LAB_REQUIRE_GPU",
+    "LAB_GATE_TIMEOUT",
+    "TF_FORCE_GPU_ALLOW_GROWTH",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "HSA_OVERRIDE_GFX_VERSION",
+)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,18 @@ def test_environment_selects_the_gate_policy_and_allow_growth(assignment, requir
     assert environment["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
 
 
+@pytest.mark.parametrize(
+    "assignment",
+    [Assignment("a", "cpu", None, "r"), Assignment("a", "rocm", "renderD128", "r")],
+    ids=["cpu", "rocm"],
+)
+def test_a_plan_sets_only_variables_the_next_plan_replaces(assignment):
+    from courselab_hub.plan import PLANNED_ENVIRONMENT
+
+    settings = from_env({**ROCM, "HUB_HSA_OVERRIDE_GFX_VERSION": "10.3.0"})
+    assert set(spawn_plan(assignment, settings).environment) <= set(PLANNED_ENVIRONMENT)
+
+
 def test_cpu_server_gets_no_device_and_the_cpu_image():
     plan = spawn_plan(Assignment("a", "cpu", None, "r"), from_env(NVIDIA))
     assert plan.image == "courselab/lab:cpu"
