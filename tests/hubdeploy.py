@@ -18,7 +18,7 @@ import dockerlab
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "standins"))
 
-import jupyterhub as hub_standin  # noqa: E402
+import hub_standin  # noqa: E402
 
 HUB_IMAGE = dockerlab.standins.tagged(f"courselab-test/hub:{hub_standin.JUPYTERHUB_VERSION}")
 ADMIN = "teacher"

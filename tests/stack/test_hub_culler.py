@@ -34,8 +34,14 @@ def test_the_idle_culler_stops_an_idle_server_and_keeps_its_volume(culling_hub):
     assert teacher.put_file("before-cull.txt", "still here").status == 201
     dockerlab.wait_for(lambda: teacher.server() is None, timeout=IDLE_TIMEOUT * 9, what="the idle culler")
     assert "idle-culler" in stack.logs()
-    assert (
-        stack.container(hubdeploy.ADMIN) not in dockerlab.run(["docker", "ps", "-a", "--format", "{{.Names}}"]).stdout
+    # Docker removes the stopped container (auto_remove) a moment after the hub reports it.
+    dockerlab.wait_for(
+        lambda: (
+            stack.container(hubdeploy.ADMIN)
+            not in dockerlab.run(["docker", "ps", "-a", "--format", "{{.Names}}"]).stdout
+        ),
+        timeout=120,
+        what="Docker to remove the culled container",
     )
     # The volume, with the file, stays (test_hub_deploy shows a new server finds such work).
     assert stack.volume(hubdeploy.ADMIN) in stack.students_volumes()

@@ -1,10 +1,12 @@
 """Build the test-only stand-in for the official JupyterHub image (Dockerfile.jupyterhub).
 
+(Not named jupyterhub.py: on sys.path it would shadow the real jupyterhub package.)
+
 It reuses the Debian rootfs of the other stand-ins (build.py) and is cached the same way:
 rebuilt only when its recipe (the Dockerfile, the versions, the rootfs) changed. The versions
 come from deploy/hub/requirements-hub.txt, the one place the deployment pins JupyterHub.
 
-    python3 tests/standins/jupyterhub.py     build it if missing, print its name
+    python3 tests/standins/hub_standin.py    build it if missing, print its name
 """
 
 from __future__ import annotations
