@@ -34,6 +34,9 @@ echo "lab layer: $(wc -l < "$LAB_VENV/base-constraints.txt") base packages pinne
 "$LAB_VENV/bin/python" -m pip install --no-cache-dir --no-deps --require-hashes --no-build-isolation \
     --requirement "$build_dir/install.txt"
 "$LAB_VENV/bin/python" "$build_dir/lockfile.py" pip-check "$build_dir/lock-exclude.txt" "$build_dir/base-pip-check.txt"
+# Files of lab packages that nothing in the lab reads (the hub's web pages): removed in this
+# same step, so they never reach the image (image/lab-layer-trim.txt says what and why).
+"$LAB_VENV/bin/python" "$build_dir/layertrim.py" "$build_dir/lab-layer-trim.txt"
 "$LAB_VENV/bin/python" "$build_dir/baseline.py" verify "$LAB_VENV/base-constraints.txt"
 
 # The full package list of the lab environment: the release manifest and the report bundle
