@@ -54,7 +54,8 @@ ENV PATH=/opt/lab-venv/bin:$PATH \
 # The lab layer, installed from this flavour's hashed lock only (image/locks/, made by
 # `scripts/lab lock`). Only its own inputs are copied first, so editing scripts/ or lab/
 # never reinstalls Python packages.
-COPY image/requirements-lab.txt image/lock-exclude.txt image/install-lab-layer.sh image/baseline.py image/lockfile.py image/cuda_libs.py /opt/lab-build/
+COPY image/requirements-lab.txt image/lock-exclude.txt image/install-lab-layer.sh image/baseline.py image/lockfile.py \
+     image/cuda_libs.py image/layertrim.py image/lab-layer-trim.txt /opt/lab-build/
 COPY image/locks/${LAB_LOCK}.txt /opt/lab-build/lock.txt
 RUN sh /opt/lab-build/install-lab-layer.sh && rm -rf /opt/lab-build /root/.cache
 # Students' `pip install` (terminal, `!pip`, `%pip`): into the cache volume, so it persists

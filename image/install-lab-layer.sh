@@ -34,6 +34,9 @@ echo "lab layer: $(wc -l < "$LAB_VENV/base-constraints.txt") base packages pinne
 "$LAB_VENV/bin/python" -m pip install --no-cache-dir --no-deps --require-hashes --no-build-isolation \
     --requirement "$build_dir/install.txt"
 "$LAB_VENV/bin/python" "$build_dir/lockfile.py" pip-check "$build_dir/lock-exclude.txt" "$build_dir/base-pip-check.txt"
+# Files of lab packages that nothing in the lab reads (the hub's web pages): removed in this
+# same step, so they never reach the image (image/lab-layer-trim.txt says what and why).
+"$LAB_VENV/bin/python" "$build_dir/layertrim.py" "$build_dir/lab-layer-trim.txt"
 "$LAB_VENV/bin/python" "$build_dir/baseline.py" verify "$LAB_VENV/base-constraints.txt"
 
 # A CUDA build of TensorFlow opens CUDA libraries the base may lack (the official -gpu images
@@ -70,3 +73,7 @@ done
 mkdir -p /home/lab/work /cache
 chmod 1777 /home/lab /cache
 chmod 0755 /home/lab/work
+# The image's default user (USER 1000:1000) owns the work folder: a new Docker volume mounted
+# there (a hub's per-student volume) copies this owner, so the server can write to it. The
+# laptop lab bind-mounts the student's own folder over it, so this never matters there.
+chown 1000:1000 /home/lab/work

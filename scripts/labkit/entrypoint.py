@@ -2,6 +2,7 @@
 GPU gate, then build the command for what was asked, print it, and exec it.
 
     python -m labkit lab            JupyterLab (the default)
+    python -m labkit hub [ARGS]     a JupyterHub single-user server (started by a hub's spawner)
     python -m labkit train [ARGS]   the course's training script, once
     python -m labkit bench [ARGS]   how fast this machine trains: CPU, each GPU, all GPUs
     python -m labkit prepare [ARGS] download a dataset into the cache volume, then stop
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, health, i18n, launch, shadow, urls
+from labkit import course, envcheck, gate, health, hubmode, i18n, launch, shadow, urls
 from labkit.diagnose import GateStatus, gate_policy
 from labkit.hostfacts import flavour as hostflavour
 from labkit.hostfacts import token as lab_token
@@ -221,6 +222,20 @@ def after_gate(build: Callable[..., list[str]]) -> Command:
     return handler
 
 
+def cmd_hub(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
+    missing = hubmode.missing_hub_settings(env)
+    if missing:
+        say("ERROR: " + hubmode.NOT_STARTED_BY_A_HUB.format(missing=", ".join(missing)))
+        return 2
+    prepare_work(paths)
+    stop, _data = run_gate(env)
+    if stop is not None:
+        return stop
+    say(f"JupyterHub single-user server for {env.get('JUPYTERHUB_USER', '?')} is starting.")
+    exec_command(hubmode.singleuser_command(python=sys.executable, work=paths.work, args=args.passthrough), env)
+    return 0  # not reached
+
+
 def cmd_shell(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     prepare_work(paths)
     exec_command(shell_command(), env)
@@ -252,6 +267,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "bench": (after_gate(bench_command), "measure training speed on the CPU and every GPU"),
     "prepare": (after_gate(prepare_command), "download a dataset into the cache volume"),
     "check": (cmd_check, "run the GPU check only"),
+    "hub": (cmd_hub, "start a JupyterHub single-user server (run by a hub's spawner)"),
     "shell": (cmd_shell, "open a shell in the lab's environment"),
     # `python -m labkit health` goes straight to labkit.health (see __main__.py); this entry
     # lists it in --help and serves main(["health", ...]).
@@ -267,10 +283,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         command_parser = sub.add_parser(name, help=help_text, add_help=name not in PASSTHROUGH)
         if name == "check":
             command_parser.add_argument("--json", action="store_true", help="print the gate's data as JSON")
-    # train, bench and prepare pass everything after them on (argparse.REMAINDER cannot
-    # take arguments that start with '--', so unknown arguments are collected instead).
+    # train, bench and prepare pass everything after them on, hub to jupyterhub-singleuser (the
+    # spawner's args); argparse.REMAINDER cannot take arguments that start with '--', so
+    # unknown arguments are collected instead.
     args, extra = parser.parse_known_args(argv or ["lab"])
-    if extra and args.command not in (*PASSTHROUGH, "health"):
+    if extra and args.command not in (*PASSTHROUGH, "health", "hub"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.passthrough = extra
     return args

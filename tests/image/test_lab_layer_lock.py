@@ -72,7 +72,28 @@ def test_pyarrow_is_left_out_and_datasets_still_work(cpu_lab_image):
     assert out[-3:] == ["True", "False", "TfRecordFileAdapter"]
 
 
-def test_lab_layer_is_under_300_mb(cpu_lab_image):
+def test_lab_layer_is_under_330_mb(cpu_lab_image):
+    # 285 MB without hub mode; 320 MB with it (jupyterhub-singleuser imports JupyterHub's
+    # database layer: SQLAlchemy, Alembic, Mako; the hub's own dependencies and web pages are
+    # left out). Why the 300 MB goal gives way: docs/instructors.md, "2. Lock".
     layer = release.lab_layer(dockerlab_runner, cpu_lab_image)
     assert layer.diff_id is not None
-    assert 0 < layer.size <= 300 * 10**6, layer.size
+    assert 0 < layer.size <= 330 * 10**6, layer.size
+
+
+HUB_ONLY = ("certipy", "cryptography", "pydantic", "pydantic_core", "oauthlib", "pamela")
+TRIMMED = ("/opt/lab-venv/share/jupyterhub", "/opt/lab-venv/bin/jupyterhub")
+
+
+def test_hub_mode_keeps_the_single_user_server_without_the_hubs_own_parts(cpu_lab_image):
+    """The trimmed layer still imports the single-user server as jupyterhub-singleuser does
+    (the extension JupyterHub 5 runs by default; tests/stack/test_hub_deploy.py runs it behind
+    a real hub), and holds none of the hub's own packages, web pages or command."""
+    script = (
+        "import importlib.util, os, sys, jupyterhub.singleuser.extension as e\n"
+        f"print(sorted(n for n in {HUB_ONLY!r} if importlib.util.find_spec(n)))\n"
+        f"print(sorted(p for p in {TRIMMED!r} if os.path.lexists(p)))\n"
+        "print(os.access('/opt/lab-venv/bin/jupyterhub-singleuser', os.X_OK), e.__name__)\n"
+    )
+    out = run(["docker", "run", "--rm", "--entrypoint", "python", cpu_lab_image, "-c", script]).stdout.splitlines()
+    assert out[-3:] == ["[]", "[]", "True jupyterhub.singleuser.extension"]

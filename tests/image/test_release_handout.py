@@ -38,6 +38,7 @@ def test_manifest_is_what_the_image_reports(released_cpu):
     everything = dict(line.split("==", 1) for line in itself["frozen"].split())
     assert {k.lower().replace("_", "-"): v for k, v in manifest["lab_packages"].items()}.items() <= everything.items()
     assert manifest["lab_packages"]["jupyterlab"] == "4.6.6"
+    assert manifest["jupyterhub"] == manifest["lab_packages"]["jupyterhub"] == "5.5.4"
     layers = json.loads(run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", image]).stdout)
     assert manifest["lab_layer"]["diff_id"] in layers
     assert 0 < manifest["lab_layer"]["size"] <= 300 * 10**6

@@ -20,6 +20,8 @@ DOCKERFILES = [
     "tests/standins/Dockerfile.cuda",
     "tests/standins/Dockerfile.arm64-python",
     "image/Dockerfile.arm64-base",
+    "deploy/hub/Dockerfile",
+    "tests/standins/Dockerfile.jupyterhub",
 ]
 
 

@@ -209,6 +209,8 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
             "base_image": lock.header.get("base-image"),
         },
         "lab_packages": dict(sorted(itself["lab_packages"].items(), key=lambda item: item[0].lower())),
+        # The JupyterHub a class hub must run for this image's hub mode (deploy/README.md).
+        "jupyterhub": itself["lab_packages"].get("jupyterhub"),
         "lab_layer": {"diff_id": layer.diff_id, "size": layer.size},
         "check": {"exit_code": check.returncode, "status": verdict.get("status"), "headline": verdict.get("headline")},
         "env_lines": env_lines(target.flavour, published or tag, pulled=published is not None),

@@ -1,0 +1,95 @@
+"""The class hub (deploy/compose.yaml) on the test engine: its images and a stack that
+removes everything it made, students' containers and volumes included.
+
+Names: the hub's compose project, HUB_PREFIX (students' containers <prefix>-<user>, volumes
+<prefix>-work-<user>) and HUB_NETWORK are one uuid-based name per stack, so a test stack can
+never touch a real deployment (courselab-*) or another test's.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dockerlab
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "standins"))
+
+import hub_standin  # noqa: E402
+
+HUB_IMAGE = dockerlab.standins.tagged(f"courselab-test/hub:{hub_standin.JUPYTERHUB_VERSION}")
+ADMIN = "teacher"
+
+
+@functools.cache
+def build_hub_image() -> str:
+    """deploy/hub/Dockerfile on the stand-in for the official JupyterHub image (once a run)."""
+    base = hub_standin.ensure()
+    dockerlab.run(
+        [
+            "docker",
+            "build",
+            "-q",
+            "-f",
+            str(REPO / "deploy" / "hub" / "Dockerfile"),
+            "--build-arg",
+            f"HUB_BASE_IMAGE={base}",
+            "-t",
+            HUB_IMAGE,
+            str(REPO / "deploy" / "hub"),
+        ]
+    )
+    return HUB_IMAGE
+
+
+@dataclass
+class HubStack(dockerlab.Stack):
+    files: list[str] = field(default_factory=lambda: ["deploy/compose.yaml"])
+
+    @property
+    def prefix(self) -> str:
+        return self.project
+
+    @property
+    def values(self) -> dict[str, str]:
+        return {
+            "HUB_IMAGE": HUB_IMAGE,
+            "HUB_LAB_IMAGE": dockerlab.CPU_LAB_IMAGE,
+            "HUB_ADMIN_USERS": ADMIN,
+            "HUB_PORT": str(self.port),
+            "HUB_PREFIX": self.prefix,
+            "HUB_NETWORK": self.prefix,
+            **self.settings,
+        }
+
+    def logs(self, service: str = "hub") -> str:
+        return super().logs(service)
+
+    def container(self, user: str) -> str:
+        return f"{self.prefix}-{user}"
+
+    def volume(self, user: str) -> str:
+        return f"{self.prefix}-work-{user}"
+
+    def students_containers(self) -> list[str]:
+        listed = dockerlab.run(
+            ["docker", "ps", "-aq", "--filter", f"label=courselab.hub={self.prefix}"], check=False
+        ).stdout.split()
+        return listed
+
+    def students_volumes(self) -> list[str]:
+        listed = dockerlab.run(["docker", "volume", "ls", "-q", "--filter", f"name={self.prefix}-work-"], check=False)
+        return [name for name in listed.stdout.split() if name.startswith(f"{self.prefix}-work-")]
+
+    def down(self) -> None:
+        """Students' containers first (they hold the network), then the hub, then their volumes."""
+        containers = self.students_containers()
+        if containers:
+            dockerlab.run(["docker", "rm", "-f", "-v", *containers], check=False)
+        super().down()
+        volumes = self.students_volumes()
+        if volumes:
+            dockerlab.run(["docker", "volume", "rm", "-f", *volumes], check=False)

@@ -1,0 +1,192 @@
+"""The class hub on a real engine: JupyterHub + configurable-http-proxy in the hub image
+(deploy/hub/Dockerfile on the JupyterHub stand-in), NativeAuthenticator accounts, and
+DockerSpawner starting students' servers from the CPU lab image in hub mode."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import dockerlab
+import hubdeploy
+import pytest
+from hubclient import HubUser
+
+PASSWORD = "correct horse battery staple"  # NativeAuthenticator refuses common and short ones
+TEST_MEM_LIMIT = "1G"
+
+
+@pytest.fixture(scope="module")
+def hub_image(cpu_lab_image):
+    return hubdeploy.build_hub_image()
+
+
+@pytest.fixture(scope="module")
+def class_hub(hub_image, tmp_path_factory):
+    """A running hub with an instructor and two authorized students, each server started."""
+    stack = hubdeploy.HubStack(
+        dockerlab.make_workdir(tmp_path_factory, "hub"), settings={"HUB_MEM_LIMIT": TEST_MEM_LIMIT}
+    )
+    try:
+        stack.up("hub")
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="module")
+def people(class_hub):
+    base = class_hub.url
+    teacher = HubUser(base, hubdeploy.ADMIN, PASSWORD)
+    students = {name: HubUser(base, name, PASSWORD) for name in ("alice", "bob")}
+    assert teacher.sign_up().status == 200
+    # The instructor only administers here; their own server would slow the students' starts.
+    assert teacher.log_in(start_server=False).status == 200
+    assert teacher.logged_in, "the admin could not log in after signing up"
+    for student in students.values():
+        assert student.sign_up().status == 200
+    return teacher, students
+
+
+def test_a_student_cannot_log_in_before_the_instructor_authorizes_them(people):
+    _, students = people
+    page = students["alice"].log_in()
+    assert not students["alice"].logged_in
+    assert "has not been authorized by an administrator yet" in page.body
+
+
+@pytest.fixture(scope="module")
+def servers(class_hub, people):
+    """The instructor authorizes both students; they log in and start their servers together."""
+    teacher, students = people
+    for name in students:
+        assert teacher.request("GET", f"/hub/authorize/{name}").status == 200
+    for student in students.values():
+        student.log_in()
+        assert student.logged_in, f"{student.name} could not log in after authorization"
+        student.create_token()
+    with ThreadPoolExecutor(len(students)) as pool:
+        list(pool.map(lambda student: student.start_server(), students.values()))
+    return students
+
+
+def inspect(name: str) -> dict:
+    return json.loads(dockerlab.run(["docker", "inspect", name]).stdout)[0]
+
+
+def test_each_student_gets_their_own_container_from_the_lab_image(class_hub, servers):
+    for name in servers:
+        container = inspect(class_hub.container(name))
+        assert container["State"]["Running"]
+        assert container["Config"]["Image"] == dockerlab.CPU_LAB_IMAGE
+        assert container["Config"]["Labels"]["courselab.hub.user"] == name
+        assert container["Config"]["Cmd"] == ["hub"]
+
+
+def test_each_server_mounts_only_its_students_work_volume(class_hub, servers):
+    for name in servers:
+        mounts = inspect(class_hub.container(name))["Mounts"]
+        assert [(m["Type"], m.get("Name"), m["Destination"]) for m in mounts] == [
+            ("volume", class_hub.volume(name), "/home/lab/work")
+        ]
+
+
+def test_servers_run_as_the_images_user_with_the_labs_least_privilege_and_limits(class_hub, servers):
+    host_config = inspect(class_hub.container("alice"))["HostConfig"]
+    assert host_config["CapDrop"] == ["ALL"]
+    assert host_config["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host_config["Memory"] == 1024**3
+    assert host_config["CpuQuota"] == 100_000  # HUB_CPU_LIMIT=1 of a 100 ms period
+    assert host_config["PidsLimit"] == 2048
+    ids = dockerlab.run(["docker", "exec", class_hub.container("alice"), "id", "-u"]).stdout.strip()
+    assert ids == "1000"
+
+
+def test_the_gate_report_is_in_the_spawned_servers_log(class_hub, servers):
+    log = dockerlab.run(["docker", "logs", class_hub.container("alice")]).stdout
+    assert "[lab] Checking TensorFlow and the GPU (cpu lab" in log
+    assert "NOTICE: No GPU in the CPU lab: TensorFlow runs on the CPU." in log
+    assert "jupyterhub-singleuser" in log
+
+
+def test_course_material_is_in_each_students_work_folder(servers):
+    listing = servers["bob"].api("GET", "/user/bob/api/contents/course").json()
+    names = {entry["name"] for entry in listing["content"]}
+    assert "01-check-gpu.ipynb" in names
+
+
+def test_a_student_saves_work_the_other_cannot_see_or_read(class_hub, servers):
+    alice, bob = servers["alice"], servers["bob"]
+    assert alice.put_file("alice-notes.txt", "alice's homework").status == 201
+    assert alice.get_file("alice", "alice-notes.txt").json()["content"] == "alice's homework"
+    assert bob.get_file("bob", "alice-notes.txt").status == 404
+    listing = dockerlab.run(["docker", "exec", class_hub.container("bob"), "ls", "-A", "/home/lab/work"]).stdout
+    assert "alice-notes.txt" not in listing
+
+
+def test_a_student_cannot_reach_the_others_server_through_the_hub(servers):
+    alice, bob = servers["alice"], servers["bob"]
+    assert bob.get_file("alice", "alice-notes.txt").status == 403
+    assert bob.api("GET", "/user/alice/api/contents").status == 403
+    assert bob.api("GET", "/hub/api/users/alice").status in (403, 404)
+    # ... nor with the browser's login cookie: the hub refuses bob's OAuth to alice's server.
+    page = bob.request("GET", "/user/alice/lab")
+    assert page.status == 403, (page.status, page.url)
+    assert alice.request("GET", "/user/alice/lab").status == 200
+
+
+def test_a_student_cannot_reach_the_others_server_over_the_network(class_hub, servers):
+    """From inside bob's container, with bob's own server token, straight to alice's."""
+    probe = (
+        "import os, urllib.request as u, urllib.error as e\n"
+        "r = u.Request('http://{host}:8888/user/alice/api/contents/alice-notes.txt',"
+        " headers={{'Authorization': 'token ' + os.environ['JUPYTERHUB_API_TOKEN']}})\n"
+        "try:\n    print(u.urlopen(r, timeout=10).status)\n"
+        "except e.HTTPError as error:\n    print(error.code)\n"
+    ).format(host=class_hub.container("alice"))
+    answer = dockerlab.run(["docker", "exec", class_hub.container("bob"), "python", "-c", probe]).stdout.strip()
+    assert answer == "403"
+
+
+def test_admin_command_shows_who_holds_which_gpu(class_hub, servers):
+    result = class_hub.compose("exec", "-T", "hub", "python3", "-m", "courselab_hub", "gpus", "--json")
+    rows = {row["user"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == {"alice", "bob"}
+    assert rows["alice"]["flavour"] == "cpu"
+    assert rows["alice"]["gpu"] == ""
+    assert rows["alice"]["container"] == class_hub.container("alice")
+    table = class_hub.compose("exec", "-T", "hub", "python3", "-m", "courselab_hub", "gpus").stdout
+    assert table.splitlines()[0].split() == ["GPU", "USER", "FLAVOUR", "STATE", "CONTAINER"]
+
+
+def test_stopping_and_restarting_a_server_keeps_the_work(class_hub, servers):
+    alice = servers["alice"]
+    text = f"kept {uuid.uuid4().hex}"
+    assert alice.put_file("kept.txt", text).status == 201
+    alice.stop_server()
+    # The hub reports the server stopped when Docker has stopped it; Docker then removes the
+    # container (auto_remove) a moment later, longer on a busy machine.
+    dockerlab.wait_for(
+        lambda: (
+            class_hub.container("alice") not in dockerlab.run(["docker", "ps", "-a", "--format", "{{.Names}}"]).stdout
+        ),
+        timeout=120,
+        what="Docker to remove alice's stopped container",
+    )
+    assert class_hub.volume("alice") in class_hub.students_volumes()
+    alice.start_server()
+    assert alice.get_file("alice", "kept.txt").json()["content"] == text
+
+
+def test_a_hub_upgrade_keeps_accounts_running_servers_and_work(class_hub, servers):
+    """A new hub container (as after pulling a new hub image): servers keep running."""
+    alice = servers["alice"]
+    before = inspect(class_hub.container("alice"))["Id"]
+    class_hub.compose("up", "-d", "--force-recreate", "--wait", "--wait-timeout", "180", "hub")
+    alice.wait_usable(timeout=120)
+    assert inspect(class_hub.container("alice"))["Id"] == before
+    assert alice.get_file("alice", "alice-notes.txt").json()["content"] == "alice's homework"
+    relogin = HubUser(class_hub.url, "bob", PASSWORD)
+    relogin.log_in()
+    assert relogin.logged_in
