@@ -181,4 +181,9 @@ def test_any_env_file_is_read_and_validated_without_raising(text):
         assert len(problems) == 1 and problems[0].line == env.syntax_error.line
         return
     env.set("LAB_FLAVOUR", "cpu")
-    assert env.values()["LAB_FLAVOUR"] == "cpu"
+    if env.syntax_error is None:
+        assert env.values()["LAB_FLAVOUR"] == "cpu"
+    else:
+        # A last line compose reads only because it is last (a bare `0 0`) stops being
+        # readable once a line follows it; validate says so in one line instead of raising.
+        assert len(validate(env)) == 1
