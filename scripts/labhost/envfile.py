@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit import atomic, envcheck
+from labkit.i18n import _
 
 from labhost import envsyntax
 
@@ -124,7 +125,7 @@ class LineProblem:
     problem: envcheck.Problem
 
     def text(self, path: str = ".env") -> str:
-        where = f"{path} line {self.line}" if self.line else path
+        where = _("{path} line {line}").format(path=path, line=self.line) if self.line else path
         return f"{where}: {self.problem.line()}"
 
 

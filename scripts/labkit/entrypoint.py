@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_("[lab] Nothing was started. Edit .env and start again."), file=sys.stderr, flush=True)
         return 2
     for notice in envcheck.notices(os.environ):
-        say(f"NOTICE: {notice}.")
+        say(_("NOTICE: {notice}.").format(notice=notice))
     env = envcheck.sanitize(os.environ)
     paths = CONTAINER_PATHS
     if args.command != "health":

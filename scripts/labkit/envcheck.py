@@ -3,6 +3,9 @@ the host. Pure functions: values in, problems (and notices) out.
 
 An empty value must never reach ROCm or TensorFlow (HSA_OVERRIDE_GFX_VERSION="" makes ROCm
 find no GPU at all), so `sanitize` drops empty variables before anything is started.
+
+Messages and fixes are made in the student's language (labkit.i18n) when a check runs; the
+variable names in them never are translated.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from labkit import pullpolicy, settings
+from labkit.i18n import _
 from labkit.values import FLAVOURS, Problem
 
 __all__ = ["FLAVOURS", "Problem", "notices", "sanitize", "syntax_problem", "validate"]
@@ -21,7 +25,7 @@ def _check(name: str, value: str, setting: settings.Setting) -> Problem | None:
         if setting.when_empty is None:
             return None
         message, fix = setting.when_empty
-        return Problem(name, message, fix)
+        return Problem(name, _(message), _(fix))
     return setting.check(name, value)
 
 
@@ -37,14 +41,19 @@ def _gpu_groups(values: Mapping[str, str]) -> Problem | None:
     if values.get("LAB_RENDER_GID"):
         return Problem(
             kfd_name,
-            f"equals LAB_RENDER_GID ({render}): /dev/kfd and the render node share that group, and compose "
-            "refuses the same group twice",
-            f"delete the {kfd_name} line (LAB_RENDER_GID covers both devices)",
+            _(
+                "equals LAB_RENDER_GID ({group}): /dev/kfd and the render node share that group, and compose "
+                "refuses the same group twice"
+            ).format(group=render),
+            _("delete the {key} line (LAB_RENDER_GID covers both devices)").format(key=kfd_name),
         )
     return Problem(
         kfd_name,
-        f"equals LAB_GID ({kfd}), the group the render slot falls back to, and compose refuses the same group twice",
-        f"set LAB_RENDER_GID to the same number and delete the {kfd_name} line",
+        _(
+            "equals LAB_GID ({group}), the group the render slot falls back to, and compose refuses the same "
+            "group twice"
+        ).format(group=kfd),
+        _("set LAB_RENDER_GID to the same number and delete the {key} line").format(key=kfd_name),
     )
 
 
@@ -52,8 +61,8 @@ def _visible_device_filters(values: Mapping[str, str]) -> Problem | None:
     if values.get("ROCR_VISIBLE_DEVICES") and values.get("HIP_VISIBLE_DEVICES"):
         return Problem(
             "HIP_VISIBLE_DEVICES",
-            "is set together with ROCR_VISIBLE_DEVICES; the two filters stack and can hide every GPU",
-            "keep ROCR_VISIBLE_DEVICES and delete HIP_VISIBLE_DEVICES",
+            _("is set together with ROCR_VISIBLE_DEVICES; the two filters stack and can hide every GPU"),
+            _("keep ROCR_VISIBLE_DEVICES and delete HIP_VISIBLE_DEVICES"),
         )
     return None
 
@@ -71,12 +80,12 @@ def _required(values: Mapping[str, str], flavour: str) -> list[Problem]:
     problems = []
     for setting in settings.SETTINGS:
         if setting.required and flavour in setting.flavours and not values.get(setting.name):
-            fix = setting.check(setting.name, "?")
+            example = setting.check(setting.name, "?")
             problems.append(
                 Problem(
                     setting.name,
-                    f"is not set, and the {flavour} stack needs it",
-                    f"{fix.fix if fix else 'set it in .env'}, or run `scripts/lab setup`",
+                    _("is not set, and the {flavour} stack needs it").format(flavour=flavour),
+                    _("{fix}, or run `scripts/lab setup`").format(fix=example.fix if example else _("set it in .env")),
                 )
             )
     return problems
@@ -96,21 +105,28 @@ def validate(values: Mapping[str, str], *, flavour: str | None = None) -> list[P
 
 
 def notices(values: Mapping[str, str]) -> list[str]:
-    """One line per old name still in use: it works, and says what to rename it to."""
+    """One line per old name still in use: it works, and says what to rename it to (in the
+    student's language)."""
     lines = []
     for old, new in settings.RENAMED.items():
         if not values.get(old):
             continue
         if values.get(new):
-            lines.append(f"{old} is ignored: {new} is set too (delete the {old} line from .env)")
+            template = _("{old} is ignored: {new} is set too (delete the {old} line from .env)")
         else:
-            lines.append(f"{old} is the old name of {new}: rename it in .env (the old name still works)")
+            template = _("{old} is the old name of {new}: rename it in .env (the old name still works)")
+        lines.append(template.format(old=old, new=new))
     return lines
 
 
 def syntax_problem(message: str) -> Problem:
     """A line compose cannot read at all: it refuses the whole file."""
-    return Problem("", f"compose cannot read this line: {message}", "close the quote or fix the name on that line")
+    # `message` is the parser's own (compose's words, labhost.envsyntax): left as it is.
+    return Problem(
+        "",
+        _("compose cannot read this line: {message}").format(message=message),
+        _("close the quote or fix the name on that line"),
+    )
 
 
 def sanitize(environ: Mapping[str, str]) -> dict[str, str]:

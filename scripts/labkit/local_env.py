@@ -22,6 +22,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 from labkit import envcheck
+from labkit.i18n import _
 
 PROJECT_MARKER = "compose.yaml"
 
@@ -46,8 +47,10 @@ def load_env(start: Path | None = None, *, environ: MutableMapping[str, str] | N
         from dotenv import dotenv_values
     except ImportError:
         raise SystemExit(
-            f"[lab] ERROR: {path} needs python-dotenv to be read outside Docker. "
-            "Fix: pip install python-dotenv (or run the lab with docker compose)."
+            _(
+                "[lab] ERROR: {path} needs python-dotenv to be read outside Docker. "
+                "Fix: pip install python-dotenv (or run the lab with docker compose)."
+            ).format(path=path)
         ) from None
     # utf-8-sig: Windows editors start files with a byte order mark, which compose skips too.
     read = dotenv_values(path, encoding="utf-8-sig", interpolate=True)
@@ -55,10 +58,10 @@ def load_env(start: Path | None = None, *, environ: MutableMapping[str, str] | N
     problems = envcheck.validate(values)
     if problems:
         for problem in problems:
-            print(f"[lab] ERROR in {path}: {problem.line()}", file=sys.stderr)
+            print(_("[lab] ERROR in {path}: {problem}").format(path=path, problem=problem.line()), file=sys.stderr)
         raise SystemExit(2)
     for notice in envcheck.notices(values):
-        print(f"[lab] NOTICE: {notice}.", file=sys.stderr)
+        print(_("[lab] NOTICE: {notice}.").format(notice=notice), file=sys.stderr)
     for key, value in envcheck.sanitize(values).items():
         environ.setdefault(key, value)
     return path

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from labkit.i18n import _
+
 # The pull policy variable of each image variable, as the compose files pair them.
 PAIRS = {
     "LAB_PULL_POLICY": "LAB_IMAGE",
@@ -21,14 +23,19 @@ PULLING = ("missing", "if_not_present", "always")
 
 
 def policy_problem(key: str, value: str) -> tuple[str, str] | None:
-    """(message, fix) when `value` is not a pull policy this lab accepts."""
+    """(message, fix) when `value` is not a pull policy this lab accepts, in the student's
+    language."""
     if value in NO_PULL + PULLING:
         return None
-    return (f"is {value!r}, not one of never, build, missing", f"set {key}=never (build here) or delete the line")
+    return (
+        _("is {value!r}, not one of never, build, missing").format(value=value),
+        _("set {key}=never (build here) or delete the line").format(key=key),
+    )
 
 
 def pin_problems(values: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    """(key, message, fix) for each pulling policy whose image is not pinned by digest."""
+    """(key, message, fix) for each pulling policy whose image is not pinned by digest; the
+    message and the fix in the student's language."""
     found = []
     for policy_key, image_key in PAIRS.items():
         policy = values.get(policy_key, "")
@@ -39,9 +46,13 @@ def pin_problems(values: Mapping[str, str]) -> list[tuple[str, str, str]]:
             found.append(
                 (
                     policy_key,
-                    f"is {policy!r} but {image_key} is {image or 'unset'!r}, not pinned by digest; "
-                    "compose would pull whatever that tag points to",
-                    f"set {image_key}=registry/name@sha256:... (from `scripts/lab release`) or {policy_key}=never",
+                    _(
+                        "is {policy!r} but {image_key} is {image!r}, not pinned by digest; "
+                        "compose would pull whatever that tag points to"
+                    ).format(policy=policy, image_key=image_key, image=image or "unset"),
+                    _("set {image_key}=registry/name@sha256:... (from `scripts/lab release`) or {key}=never").format(
+                        image_key=image_key, key=policy_key
+                    ),
                 )
             )
     return found

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from labkit import values as v
+from labkit.i18n import N_
 from labkit.interpolation import substitute
 
 
@@ -78,7 +79,8 @@ class Setting:
     note: tuple[str, ...] | None = ()
     active: bool = False
     example: str | None = None
-    # When empty is itself the mistake (not "use the default"): what is wrong, and the fix.
+    # When empty is itself the mistake (not "use the default"): what is wrong, and the fix,
+    # marked with N_() and translated where the problem is made (labkit.envcheck).
     when_empty: tuple[str, str] | None = None
     # Compose stops without it (`${NAME:?message}` in a compose file).
     required: bool = False
@@ -231,8 +233,8 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         example="10.3.0",
         when_empty=(
-            "is set but empty, and an empty override makes ROCm find no GPU at all",
-            "delete the line, or set the value the lab's doctor prints for your card",
+            N_("is set but empty, and an empty override makes ROCm find no GPU at all"),
+            N_("delete the line, or set the value the lab's doctor prints for your card"),
         ),
     ),
     Setting(

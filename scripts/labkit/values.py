@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from labkit import gfx, pullpolicy
 from labkit.hostfacts.flavour import FLAVOURS
-from labkit.i18n import LANGUAGES
+from labkit.i18n import LANGUAGES, _
 
 MIN_TOKEN_LENGTH = 16
 # Tokens end up in a URL the student clicks: keep them to characters that need no escaping.
@@ -35,15 +35,18 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad setting: which, what is wrong, and the one-line fix."""
+    """One bad setting: which, what is wrong, and the one-line fix. The message and the fix
+    are in the student's language (each check translates them as it makes them); the key is a
+    variable name and never translated."""
 
     key: str
     message: str
     fix: str
 
     def line(self) -> str:
-        where = f"{self.key}: " if self.key else ""
-        return f"{where}{self.message}. Fix: {self.fix}."
+        if self.key:
+            return _("{key}: {message}. Fix: {fix}.").format(key=self.key, message=self.message, fix=self.fix)
+        return _("{message}. Fix: {fix}.").format(message=self.message, fix=self.fix)
 
 
 Check = Callable[[str, str], "Problem | None"]
@@ -112,12 +115,18 @@ def size_in_bytes(text: str) -> int | None:
 def _size(key: str, value: str, *, minimum: int = 0) -> Problem | None:
     size = size_in_bytes(value)
     if size is None:
-        return Problem(key, f"is {value!r}, not a size like 8g, 512m or 1.5GiB", f"set {key}=8g, or 0 for none")
+        return Problem(
+            key,
+            _("is {value!r}, not a size like 8g, 512m or 1.5GiB").format(value=value),
+            _("set {key}=8g, or 0 for none").format(key=key),
+        )
     if 0 < size < minimum:
         return Problem(
             key,
-            f"is {value!r}, which is {size} bytes: Docker refuses less than {minimum // 1024**2} MiB",
-            f"add the unit, e.g. {key}={value}g",
+            _("is {value!r}, which is {size} bytes: Docker refuses less than {minimum} MiB").format(
+                value=value, size=size, minimum=minimum // 1024**2
+            ),
+            _("add the unit, e.g. {key}={value}g").format(key=key, value=value),
         )
     return None
 
@@ -136,10 +145,18 @@ def shm_size(key: str, value: str) -> Problem | None:
 def cpus(key: str, value: str) -> Problem | None:
     number = go_float(value)
     if number is None or number < 0:
-        return Problem(key, f"is {value!r}, not a number of CPUs", f"set {key}=4, 1.5, or 0 for all CPUs")
+        return Problem(
+            key,
+            _("is {value!r}, not a number of CPUs").format(value=value),
+            _("set {key}=4, 1.5, or 0 for all CPUs").format(key=key),
+        )
     if 0 < number < 0.01:
         # The engine: "Range of CPUs is from 0.01 to N, as there are only N CPUs available".
-        return Problem(key, f"is {value!r}; Docker's smallest CPU limit is 0.01", f"set {key}=0.5, or 0 for all CPUs")
+        return Problem(
+            key,
+            _("is {value!r}; Docker's smallest CPU limit is 0.01").format(value=value),
+            _("set {key}=0.5, or 0 for all CPUs").format(key=key),
+        )
     return None
 
 
@@ -150,8 +167,8 @@ def pids(key: str, value: str) -> Problem | None:
         return None
     return Problem(
         key,
-        f"is {value!r}; JupyterLab and a kernel need at least 64 processes",
-        f"set {key}=2048 (or 0 for no limit)",
+        _("is {value!r}; JupyterLab and a kernel need at least 64 processes").format(value=value),
+        _("set {key}=2048 (or 0 for no limit)").format(key=key),
     )
 
 
@@ -160,27 +177,43 @@ def gpu_count(key: str, value: str) -> Problem | None:
     number = go_int(value)
     if value.lower() == "all" or (number is not None and number >= -1):
         return None
-    return Problem(key, f"is {value!r}, not 'all' or a number of GPUs", f"set {key}=all or {key}=1")
+    return Problem(
+        key,
+        _("is {value!r}, not 'all' or a number of GPUs").format(value=value),
+        _("set {key}=all or {key}=1").format(key=key),
+    )
 
 
 def port(key: str, value: str) -> Problem | None:
     # Compose also takes 0 (any free port) and ranges; the lab prints one URL, so one port.
     if value.isascii() and value.isdigit() and 1 <= int(value) <= 65535:
         return None
-    return Problem(key, f"is {value!r}, not a port between 1 and 65535", f"set {key}=8888 or another free port")
+    return Problem(
+        key,
+        _("is {value!r}, not a port between 1 and 65535").format(value=value),
+        _("set {key}=8888 or another free port").format(key=key),
+    )
 
 
 def positive_seconds(key: str, value: str) -> Problem | None:
     if value.isascii() and value.isdigit() and int(value) > 0:
         return None
-    return Problem(key, f"is {value!r}, not a whole number of seconds above 0", f"set {key}=120")
+    return Problem(
+        key,
+        _("is {value!r}, not a whole number of seconds above 0").format(value=value),
+        _("set {key}=120").format(key=key),
+    )
 
 
 def tf_log_level(key: str, value: str) -> Problem | None:
     # TensorFlow reads 0 (everything) to 3 (errors hidden too); it silently takes 0 for text.
     if value in ("0", "1", "2", "3"):
         return None
-    return Problem(key, f"is {value!r}, not 0, 1, 2 or 3", f"set {key}=1 (hide TensorFlow's info lines)")
+    return Problem(
+        key,
+        _("is {value!r}, not 0, 1, 2 or 3").format(value=value),
+        _("set {key}=1 (hide TensorFlow's info lines)").format(key=key),
+    )
 
 
 # --- identities -----------------------------------------------------------------------------
@@ -188,16 +221,16 @@ def tf_log_level(key: str, value: str) -> Problem | None:
 
 def user_id(key: str, value: str) -> Problem | None:
     if not (value.isascii() and value.isdigit()):
-        return Problem(key, f"is {value!r}, not a number", "set it to the output of `id -u`")
+        return Problem(key, _("is {value!r}, not a number").format(value=value), _("set it to the output of `id -u`"))
     if int(value) == 0:
-        return Problem(key, "is 0 (root); the lab never runs as root", "set it to your own user id from `id -u`")
+        return Problem(key, _("is 0 (root); the lab never runs as root"), _("set it to your own user id from `id -u`"))
     return None
 
 
 def group_id(key: str, value: str) -> Problem | None:
     if value.isascii() and value.isdigit():
         return None
-    return Problem(key, f"is {value!r}, not a number", "set it to the output of `id -g`")
+    return Problem(key, _("is {value!r}, not a number").format(value=value), _("set it to the output of `id -g`"))
 
 
 def device_group(device: str) -> Check:
@@ -206,14 +239,18 @@ def device_group(device: str) -> Check:
     def check(key: str, value: str) -> Problem | None:
         if not (value.isascii() and value.isdigit()):
             return Problem(
-                key, f"is {value!r}, not a numeric group id", f"set it to the number from `stat -c %g {device}`"
+                key,
+                _("is {value!r}, not a numeric group id").format(value=value),
+                _("set it to the number from `stat -c %g {device}`").format(device=device),
             )
         if int(value) == 0:
             return Problem(
                 key,
-                "is 0, root's group; the lab is never given root's group",
-                f"delete the line (a device open to everyone needs no group), or set the number from "
-                f"`stat -c %g {device}` when it is not 0",
+                _("is 0, root's group; the lab is never given root's group"),
+                _(
+                    "delete the line (a device open to everyone needs no group), or set the number from "
+                    "`stat -c %g {device}` when it is not 0"
+                ).format(device=device),
             )
         return None
 
@@ -224,12 +261,16 @@ def token(key: str, value: str) -> Problem | None:
     if len(value) < MIN_TOKEN_LENGTH:
         return Problem(
             key,
-            f"is {len(value)} characters; at least {MIN_TOKEN_LENGTH} are required",
-            "delete the line to get a generated token, or use a longer one",
+            _("is {length} characters; at least {minimum} are required").format(
+                length=len(value), minimum=MIN_TOKEN_LENGTH
+            ),
+            _("delete the line to get a generated token, or use a longer one"),
         )
     if not TOKEN_PATTERN.match(value):
         return Problem(
-            key, "has characters other than letters, digits, '-' and '_'", "delete the line to get a generated token"
+            key,
+            _("has characters other than letters, digits, '-' and '_'"),
+            _("delete the line to get a generated token"),
         )
     return None
 
@@ -240,13 +281,21 @@ def token(key: str, value: str) -> Problem | None:
 def exact_bool(key: str, value: str) -> Problem | None:
     if value in ("true", "false"):
         return None
-    return Problem(key, f"is {value!r}, but only 'true' or 'false' is read", f"set {key}=true or {key}=false")
+    return Problem(
+        key,
+        _("is {value!r}, but only 'true' or 'false' is read").format(value=value),
+        _("set {key}=true or {key}=false").format(key=key),
+    )
 
 
 def flavour(key: str, value: str) -> Problem | None:
     if value in FLAVOURS:
         return None
-    return Problem(key, f"is {value!r}, not one of {', '.join(FLAVOURS)}", f"set {key}=cpu, nvidia or rocm")
+    return Problem(
+        key,
+        _("is {value!r}, not one of {flavours}").format(value=value, flavours=", ".join(FLAVOURS)),
+        _("set {key}=cpu, nvidia or rocm").format(key=key),
+    )
 
 
 def gfx_override(key: str, value: str) -> Problem | None:
@@ -254,8 +303,8 @@ def gfx_override(key: str, value: str) -> Problem | None:
         return None
     return Problem(
         key,
-        f"is {value!r}, but ROCm expects three numbers like 10.3.0",
-        "set the value the lab's doctor prints for your card, or delete the line",
+        _("is {value!r}, but ROCm expects three numbers like 10.3.0").format(value=value),
+        _("set the value the lab's doctor prints for your card, or delete the line"),
     )
 
 
@@ -263,7 +312,9 @@ def visible_devices(key: str, value: str) -> Problem | None:
     if re.fullmatch(r"[0-9A-Za-z\-]+(,[0-9A-Za-z\-]+)*", value):
         return None
     return Problem(
-        key, f"is {value!r}, not a comma-separated list of device indices", f"set {key}=0 or delete the line"
+        key,
+        _("is {value!r}, not a comma-separated list of device indices").format(value=value),
+        _("set {key}=0 or delete the line").format(key=key),
     )
 
 
@@ -271,7 +322,11 @@ def compose_files(key: str, value: str) -> Problem | None:
     # Compose splits COMPOSE_FILE on ':' (COMPOSE_PATH_SEPARATOR) and reads each file.
     if "," not in value and all(part.endswith((".yaml", ".yml")) for part in value.split(":")):
         return None
-    return Problem(key, f"is {value!r}, not a list of compose files", "run `scripts/lab setup`, or delete the line")
+    return Problem(
+        key,
+        _("is {value!r}, not a list of compose files").format(value=value),
+        _("run `scripts/lab setup`, or delete the line"),
+    )
 
 
 # --- references and addresses ---------------------------------------------------------------
@@ -319,11 +374,16 @@ def image(key: str, value: str) -> Problem | None:
         and (not digest or _digest_ok(digest))
     ):
         return None
-    hint = " (names are lowercase)" if value.lower() != value and IMAGE_REFERENCE.fullmatch(value.lower()) else ""
+    uppercase = value.lower() != value and IMAGE_REFERENCE.fullmatch(value.lower())
+    message = (
+        _("{value!r} is not a valid image reference (names are lowercase)")
+        if uppercase
+        else _("{value!r} is not a valid image reference")
+    )
     return Problem(
         key,
-        f"{value!r} is not a valid image reference{hint}",
-        "use the form name:tag or name@sha256:<digest>, e.g. courselab.invalid/lab:2027-spring-cpu",
+        message.format(value=value),
+        _("use the form name:tag or name@sha256:<digest>, e.g. courselab.invalid/lab:2027-spring-cpu"),
     )
 
 
@@ -342,13 +402,21 @@ def ip_address(key: str, value: str) -> Problem | None:
             return None
     except ValueError:
         pass
-    return Problem(key, f"is {value!r}, not an IP address", f"set {key}=127.0.0.1 (only this computer can connect)")
+    return Problem(
+        key,
+        _("is {value!r}, not an IP address").format(value=value),
+        _("set {key}=127.0.0.1 (only this computer can connect)").format(key=key),
+    )
 
 
 def language(key: str, value: str) -> Problem | None:
     if value.strip().lower() in LANGUAGES:
         return None
-    return Problem(key, f"is {value!r}, not a language the lab has", f"set {key}=en or {key}=vi")
+    return Problem(
+        key,
+        _("is {value!r}, not a language the lab has").format(value=value),
+        _("set {key}=en or {key}=vi").format(key=key),
+    )
 
 
 def locale_name(key: str, value: str) -> Problem | None:
@@ -361,7 +429,7 @@ def host_folder(key: str, value: str) -> Problem | None:
     if re.match(r"^[A-Za-z]:[\\/]", value) or "\\" in value:
         return Problem(
             key,
-            f"is {value!r}, a Windows path; Docker on Linux and WSL2 needs a Linux path",
-            "write it as a Linux path, e.g. /mnt/c/Users/you/work or ./work",
+            _("is {value!r}, a Windows path; Docker on Linux and WSL2 needs a Linux path").format(value=value),
+            _("write it as a Linux path, e.g. /mnt/c/Users/you/work or ./work"),
         )
     return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from labkit.i18n import _
+
 from labhost import compose, envsetup, facts, memlimit, plan
 from labhost.commands import Command
 from labhost.commands.options import add_flavour
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace, world: World) -> int:
     update = envsetup.update_env(existing, example, the_plan, user)
     if update.problems:
         first = update.problems[0]
-        print(f"setup: not writing .env: {first.text('.env')}", file=world.err)
+        print(_("setup: not writing .env: {problem}").format(problem=first.text(".env")), file=world.err)
         return 1
     world.say(f"Stack: {the_plan.flavour} ({the_plan.reason})")
     for warning in the_plan.warnings:
