@@ -42,7 +42,14 @@ def read_po(path: Path) -> dict[str, tuple[str, bool]]:
 
 
 def placeholders(text: str) -> set[str]:
-    return {field for _literal, field, _spec, _conversion in string.Formatter().parse(text) if field is not None}
+    """Each replacement field whole: its name, conversion and format spec ({value!r},
+    {seconds:.0f}). xgettext does not flag a msgid with a conversion as python-brace-format, so
+    msgfmt --check does not compare those; a translation that drops the !r must fail here."""
+    return {
+        field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        for _literal, field, spec, conversion in string.Formatter().parse(text)
+        if field is not None
+    }
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +99,8 @@ def test_gettext_checks_the_catalogue_and_the_committed_mo_is_current(tmp_path, 
 
 def test_placeholder_check_sees_a_dropped_placeholder():
     assert placeholders("{path} is missing") != placeholders("thiếu tệp")
+
+
+def test_placeholder_check_sees_a_dropped_conversion_or_spec():
+    assert placeholders("is {value!r}") != placeholders("là {value}")
+    assert placeholders("at most {seconds:.0f} s") != placeholders("tối đa {seconds} giây")
