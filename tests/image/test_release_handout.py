@@ -41,7 +41,9 @@ def test_manifest_is_what_the_image_reports(released_cpu):
     assert manifest["jupyterhub"] == manifest["lab_packages"]["jupyterhub"] == "5.5.4"
     layers = json.loads(run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", image]).stdout)
     assert manifest["lab_layer"]["diff_id"] in layers
-    assert 0 < manifest["lab_layer"]["size"] <= 300 * 10**6
+    # The limit of tests/image/test_lab_layer_lock.py: 300 MB was the goal, hub mode costs 35 MB
+    # of it (docs/instructors.md says what is in the layer and why).
+    assert 0 < manifest["lab_layer"]["size"] <= 330 * 10**6
     assert manifest["check"]["exit_code"] == 0
     assert manifest["base"]["reference"].startswith("courselab-standin/")
 

@@ -83,9 +83,9 @@ def run(args: argparse.Namespace, world: World) -> int:
         changed = hardware_table.update(world.repo / HARDWARE_README)
         world.say(f"{HARDWARE_README}: {'table rewritten' if changed else 'table already up to date'}")
         return 0
-    if refuse_bad_env(world) or refuse_to_start(world):
-        return 1
     flavour = lab_flavour(world, chosen=args.flavour)
+    if refuse_bad_env(world, flavour) or refuse_to_start(world):
+        return 1
     was_running = lab_is_running(world, flavour)
     if args.bench_steps < 1:
         print("verify: --bench-steps must be at least 1", file=world.err)
