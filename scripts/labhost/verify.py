@@ -38,11 +38,13 @@ SETTINGS = (
 
 
 def benchmark_command(*, steps: int = BENCH_STEPS, report_path: str = BENCH_REPORT) -> list[str]:
-    """The short benchmark, run in the lab's container. The one place that names how the
-    benchmark is started (it is moving behind `python -m labkit bench`)."""
+    """The short benchmark, run in the lab's container through the entrypoint (the same .env
+    check and GPU check as the lab). The one place that names how the benchmark is started."""
     return [
         "python",
-        "/opt/lab/course/bench.py",
+        "-m",
+        "labkit",
+        "bench",
         "--data",
         "synthetic",
         "--steps",
