@@ -159,7 +159,8 @@ def compose_v2(ctx: Context) -> CheckResult | None:
 
 
 def gpu(ctx: Context) -> CheckResult:
-    cards = ", ".join(f"{c.name} {c.vendor} 0x{c.device_id:04x}" for c in ctx.host.cards) or "no GPU in /sys/class/drm"
+    # A data-centre NVIDIA card (an H200, recorded) has no DRM device at all: only /dev/nvidia*.
+    cards = ", ".join(f"{c.name} {c.vendor} 0x{c.device_id:04x}" for c in ctx.host.cards) or "no card in /sys/class/drm"
     plan = ctx.plan
     detail = f"{cards}; {plan.reason}; stack: {plan.flavour}"
     gpu_but_cpu = plan.flavour == "cpu" and (

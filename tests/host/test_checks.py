@@ -23,6 +23,8 @@ VERDICTS = {
     "igpu-plus-rx6700xt": (0, {"rocm target": "ok", "device files": "ok"}),
     "nvidia-toolkit": (0, {"gpu": "ok", "nvidia driver": "ok", "nvidia toolkit": "ok", "device files": "ok"}),
     "nvidia-no-toolkit": (1, {"nvidia driver": "ok", "nvidia toolkit": "fail"}),
+    # Recorded on an H200 server: no DRM device, /dev/nvidia* only, no Container Toolkit.
+    "h200-server": (1, {"gpu": "ok", "nvidia driver": "ok", "nvidia toolkit": "fail", "device files": "ok"}),
     "no-gpu": (0, {"gpu": "ok"}),
     "wsl2": (0, {"wsl2": "warn", "gpu": "ok"}),
 }

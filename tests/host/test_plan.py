@@ -43,6 +43,7 @@ CASES = [
     Expect("780m-kernel-6.1", "cpu"),
     Expect("nvidia-toolkit", "nvidia"),
     Expect("nvidia-no-toolkit", "nvidia"),
+    Expect("h200-server", "nvidia"),
     Expect("no-gpu", "cpu"),
     Expect("wsl2", "cpu"),
 ]
