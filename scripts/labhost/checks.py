@@ -12,6 +12,7 @@ from enum import Enum
 
 from labkit import envcheck
 from labkit.hostfacts import flavour as hostflavour
+from labkit.i18n import N_, _
 from labkit.settings import effective
 
 from labhost import compose, diskneed, rocm_bases
@@ -35,7 +36,7 @@ class Status(str, Enum):
 
 OK, WARN, FAIL = Status.OK, Status.WARN, Status.FAIL
 GB = diskneed.GB
-MORE = "see the README's troubleshooting section"
+MORE = N_("see the README's troubleshooting section")
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,12 @@ def docker_cli(ctx: Context) -> CheckResult:
         return CheckResult(
             "docker",
             FAIL,
-            "the docker command is not installed",
-            "install Docker Engine: https://docs.docker.com/engine/install/",
+            _("the docker command is not installed"),
+            _("install Docker Engine: {url}").format(url="https://docs.docker.com/engine/install/"),
         )
-    return CheckResult("docker", OK, f"Docker client {d.client_version or '(version unknown)'}")
+    return CheckResult(
+        "docker", OK, _("Docker client {version}").format(version=d.client_version or _("(version unknown)"))
+    )
 
 
 def docker_engine(ctx: Context) -> CheckResult | None:
@@ -103,8 +106,12 @@ def docker_engine(ctx: Context) -> CheckResult | None:
     if not d.cli_installed:
         return None
     if d.server_version is not None:
-        mode = "rootless" if d.rootless else "as root (rootful)"
-        return CheckResult("docker engine", OK, f"Docker Engine {d.server_version} runs {mode} and answers this user")
+        template = (
+            _("Docker Engine {version} runs rootless and answers this user")
+            if d.rootless
+            else _("Docker Engine {version} runs as root (rootful) and answers this user")
+        )
+        return CheckResult("docker engine", OK, template.format(version=d.server_version))
     if d.problem == "permission":
         docker_group = ctx.host.group("docker")
         user = ctx.host.user
@@ -112,27 +119,27 @@ def docker_engine(ctx: Context) -> CheckResult | None:
             return CheckResult(
                 "docker engine",
                 FAIL,
-                "you were added to the docker group, but this login session started before that",
-                "log out and back in (or reboot), then run the doctor again",
+                _("you were added to the docker group, but this login session started before that"),
+                _("log out and back in (or reboot), then run the doctor again"),
             )
         return CheckResult(
             "docker engine",
             FAIL,
-            f"this user may not use the Docker engine: {d.problem_text}",
-            "run `sudo usermod -aG docker $USER`, then log out and back in (or set up rootless Docker)",
+            _("this user may not use the Docker engine: {problem}").format(problem=d.problem_text),
+            _("run `sudo usermod -aG docker $USER`, then log out and back in (or set up rootless Docker)"),
         )
     if d.problem == "not-running":
         return CheckResult(
             "docker engine",
             FAIL,
-            f"the Docker engine is not running: {d.problem_text}",
-            "start it with `sudo systemctl start docker` (Docker Desktop: start the app)",
+            _("the Docker engine is not running: {problem}").format(problem=d.problem_text),
+            _("start it with `sudo systemctl start docker` (Docker Desktop: start the app)"),
         )
     return CheckResult(
         "docker engine",
         FAIL,
-        f"the Docker engine did not answer: {d.problem_text}",
-        f"run `docker version` to see the full error; {MORE}",
+        _("the Docker engine did not answer: {problem}").format(problem=d.problem_text),
+        _("run `docker version` to see the full error; {more}").format(more=_(MORE)),
     )
 
 
@@ -145,39 +152,45 @@ def compose_v2(ctx: Context) -> CheckResult | None:
         return CheckResult(
             "compose",
             FAIL,
-            "Docker Compose v2 (`docker compose`) is not installed",
-            "install the docker-compose-plugin package (the old `docker-compose` v1 does not read these files)",
+            _("Docker Compose v2 (`docker compose`) is not installed"),
+            _("install the docker-compose-plugin package (the old `docker-compose` v1 does not read these files)"),
         )
     if version_tuple(d.compose_version) < MIN_COMPOSE:
         return CheckResult(
             "compose",
             FAIL,
-            f"Docker Compose {d.compose_version} is older than {wanted}",
-            f"update the docker-compose-plugin package to {wanted} or newer",
+            _("Docker Compose {version} is older than {wanted}").format(version=d.compose_version, wanted=wanted),
+            _("update the docker-compose-plugin package to {wanted} or newer").format(wanted=wanted),
         )
-    return CheckResult("compose", OK, f"Docker Compose {d.compose_version} (needs {wanted}+)")
+    return CheckResult(
+        "compose",
+        OK,
+        _("Docker Compose {version} (needs {wanted}+)").format(version=d.compose_version, wanted=wanted),
+    )
 
 
 def gpu(ctx: Context) -> CheckResult:
     # A data-centre NVIDIA card (an H200, recorded) has no DRM device at all: only /dev/nvidia*.
-    cards = ", ".join(f"{c.name} {c.vendor} 0x{c.device_id:04x}" for c in ctx.host.cards) or "no card in /sys/class/drm"
+    cards = ", ".join(f"{c.name} {c.vendor} 0x{c.device_id:04x}" for c in ctx.host.cards) or _(
+        "no card in /sys/class/drm"
+    )
     plan = ctx.plan
-    detail = f"{cards}; {plan.reason}; stack: {plan.flavour}"
+    detail = _("{cards}; {reason}; stack: {flavour}").format(cards=cards, reason=plan.reason, flavour=plan.flavour)
     gpu_but_cpu = plan.flavour == "cpu" and (
         plan.gpu is not None or any(c.vendor in ("AMD", "NVIDIA") for c in ctx.host.cards)
     )
     if gpu_but_cpu and plan.gpu is not None and plan.gpu.display_only:
-        return CheckResult("gpu", WARN, detail, "nothing to do: on this computer the CPU lab is the faster one")
+        return CheckResult("gpu", WARN, detail, _("nothing to do: on this computer the CPU lab is the faster one"))
     if gpu_but_cpu:
         return CheckResult(
             "gpu",
             WARN,
             detail,
-            "the CPU lab works for the whole course, only slower; ask your instructor about a supported GPU",
+            _("the CPU lab works for the whole course, only slower; ask your instructor about a supported GPU"),
         )
     warnings = [w for w in plan.warnings if is_skipped_note(w)]
     if warnings:
-        return CheckResult("gpu", WARN, f"{detail}; {'; '.join(warnings)}", "see the dmesg lines named above")
+        return CheckResult("gpu", WARN, f"{detail}; {'; '.join(warnings)}", _("see the dmesg lines named above"))
     return CheckResult("gpu", OK, detail)
 
 
@@ -186,15 +199,17 @@ def rocm_override(ctx: Context) -> CheckResult | None:
     if plan.decision is None:
         return None
     decision = plan.decision
-    value = decision.override or "unset"
-    detail = f"{decision.target}: HSA_OVERRIDE_GFX_VERSION {value} (image targets from {ctx.supported.source})"
+    value = decision.override or _("unset")
+    detail = _("{target}: HSA_OVERRIDE_GFX_VERSION {value} (image targets from {source})").format(
+        target=decision.target, value=value, source=ctx.supported.source
+    )
     configured = ctx.values.get("HSA_OVERRIDE_GFX_VERSION")
     if not decision.usable:
         return CheckResult(
             "rocm target",
             FAIL if ctx.flavour == "rocm" else WARN,
             f"{detail}: {decision.reason}",
-            "use the CPU lab: run `scripts/lab setup` (it sets LAB_FLAVOUR=cpu)",
+            _("use the CPU lab: run `scripts/lab setup` (it sets LAB_FLAVOUR=cpu)"),
         )
     if (
         ctx.env is not None
@@ -205,8 +220,8 @@ def rocm_override(ctx: Context) -> CheckResult | None:
         return CheckResult(
             "rocm target",
             FAIL,
-            f"{detail}, but .env has {configured or 'none'}",
-            "run `scripts/lab setup` to write the right value (a wrong override can crash the driver)",
+            _("{detail}, but .env has {configured}").format(detail=detail, configured=configured or _("none")),
+            _("run `scripts/lab setup` to write the right value (a wrong override can crash the driver)"),
         )
     card_warnings = [w for w in plan.warnings if not is_skipped_note(w)]
     if card_warnings:
@@ -214,7 +229,7 @@ def rocm_override(ctx: Context) -> CheckResult | None:
             "rocm target",
             WARN,
             f"{detail}: {'; '.join(card_warnings)}",
-            "save your work often; the CPU lab is the safe fallback for long runs",
+            _("save your work often; the CPU lab is the safe fallback for long runs"),
         )
     return CheckResult("rocm target", OK, detail)
 
@@ -225,7 +240,7 @@ def rocm_newer_base(ctx: Context) -> CheckResult | None:
     gpus = [ctx.plan.gpu] if ctx.plan.gpu and ctx.plan.gpu.target else []
     if not gpus or ctx.newer_supported is None:
         return None
-    base, _ = rocm_bases.configured(ctx.values, "")
+    base, _source = rocm_bases.configured(ctx.values, "")
     advice = rocm_bases.recommend_newer(
         [g.target for g in gpus],
         ctx.supported.targets,
@@ -249,21 +264,23 @@ def device_files(ctx: Context) -> CheckResult | None:
     missing = [path for path in needed if host.device(path) is None]
     if missing:
         fix = (
-            "install and load the amdgpu driver (ROCm needs /dev/kfd)"
+            _("install and load the amdgpu driver (ROCm needs /dev/kfd)")
             if ctx.flavour == "rocm"
-            else "install the NVIDIA driver and reboot"
+            else _("install the NVIDIA driver and reboot")
         )
-        return CheckResult("device files", FAIL, f"missing: {', '.join(missing)}", fix)
+        return CheckResult("device files", FAIL, _("missing: {paths}").format(paths=", ".join(missing)), fix)
     parts, closed = [], []
     for path in needed:
         device = host.device(path)
         assert device is not None
         name = host.group_name(device.gid) or "?"
         opens = can_open(device, host.user)
-        parts.append(
-            f"{path} gid {device.gid} ({name}), mode {device.mode:o}, "
-            + ("you can open it" if opens else "not openable by you")
+        template = (
+            _("{path} gid {gid} ({group}), mode {mode}, you can open it")
+            if opens
+            else _("{path} gid {gid} ({group}), mode {mode}, not openable by you")
         )
+        parts.append(template.format(path=path, gid=device.gid, group=name, mode=f"{device.mode:o}"))
         if not opens:
             closed.append((path, name))
     detail = "; ".join(parts)
@@ -276,15 +293,17 @@ def device_files(ctx: Context) -> CheckResult | None:
         return CheckResult(
             "device files",
             FAIL,
-            detail + "; rootless Docker can only pass on what you can open",
-            f"run `sudo usermod -aG {groups.replace(' ', ',')} $USER`, then log out and back in",
+            detail + _("; rootless Docker can only pass on what you can open"),
+            _("run `sudo usermod -aG {groups} $USER`, then log out and back in").format(
+                groups=groups.replace(" ", ",")
+            ),
         )
     if closed:
         return CheckResult(
             "device files",
             WARN,
-            detail + "; the container still gets them through group_add",
-            "optional: `sudo usermod -aG render,video $USER` so host tools (rocminfo) work too",
+            detail + _("; the container still gets them through group_add"),
+            _("optional: `sudo usermod -aG render,video $USER` so host tools (rocminfo) work too"),
         )
     return CheckResult("device files", OK, detail)
 
@@ -294,9 +313,11 @@ def _rocm_group_problem(ctx: Context, devices: list[DeviceFile]) -> tuple[str, s
     root_only = [d.path for d in devices if not d.open_to_everyone and d.group_to_add is None]
     if root_only:
         return (
-            f"{', '.join(root_only)} opens for root only, and the lab never gets root's group",
-            'install ROCm\'s udev rule (KERNEL=="kfd", GROUP="render", MODE="0660"; '
-            'SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="render", MODE="0660") and reboot',
+            _("{paths} opens for root only, and the lab never gets root's group").format(paths=", ".join(root_only)),
+            _("install ROCm's udev rule ({rule}) and reboot").format(
+                rule='KERNEL=="kfd", GROUP="render", MODE="0660"; '
+                'SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="render", MODE="0660"'
+            ),
         )
     if ctx.env is None:
         return None
@@ -306,8 +327,16 @@ def _rocm_group_problem(ctx: Context, devices: list[DeviceFile]) -> tuple[str, s
     missing = [d for d in devices if d.group_to_add is not None and str(d.group_to_add) not in given]
     if not missing:
         return None
-    names = ", ".join(f"{d.path} needs group {d.group_to_add} ({ctx.host.group_name(d.gid) or '?'})" for d in missing)
-    return f"{names}, which .env does not give the lab", "run `scripts/lab setup` to write the group ids"
+    names = ", ".join(
+        _("{path} needs group {gid} ({group})").format(
+            path=d.path, gid=d.group_to_add, group=ctx.host.group_name(d.gid) or "?"
+        )
+        for d in missing
+    )
+    return (
+        _("{paths}, which .env does not give the lab").format(paths=names),
+        _("run `scripts/lab setup` to write the group ids"),
+    )
 
 
 def _nvidia_relevant(ctx: Context) -> bool:
@@ -322,10 +351,10 @@ def nvidia_driver(ctx: Context) -> CheckResult | None:
         return CheckResult(
             "nvidia driver",
             FAIL,
-            "nvidia-smi not found: the NVIDIA driver is not installed",
-            "install your distribution's NVIDIA driver package and reboot",
+            _("nvidia-smi not found: the NVIDIA driver is not installed"),
+            _("install your distribution's NVIDIA driver package and reboot"),
         )
-    return CheckResult("nvidia driver", OK, f"nvidia-smi at {path}")
+    return CheckResult("nvidia driver", OK, _("nvidia-smi at {path}").format(path=path))
 
 
 def nvidia_toolkit(ctx: Context) -> CheckResult | None:
@@ -336,34 +365,36 @@ def nvidia_toolkit(ctx: Context) -> CheckResult | None:
     runtimes = set(ctx.docker.runtimes) | configured
     found = []
     if "nvidia-container-runtime-hook" in host.tools:
-        found.append("nvidia-container-runtime-hook installed")
+        found.append(_("nvidia-container-runtime-hook installed"))
     if "nvidia" in runtimes:
-        found.append("runtime 'nvidia' in Docker's daemon.json")
+        found.append(_("runtime 'nvidia' in Docker's daemon.json"))
     nvidia_cdi = [spec for spec in host.cdi_specs if "nvidia" in spec]
     if nvidia_cdi:
-        found.append(f"CDI spec {', '.join(nvidia_cdi)}")
-    fix = (
-        "install nvidia-container-toolkit, then "
-        "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`"
+        found.append(_("CDI spec {specs}").format(specs=", ".join(nvidia_cdi)))
+    fix = _("install nvidia-container-toolkit, then {command}").format(
+        command="`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`"
     )
     if host.daemon_json_error or shape_problem:
         return CheckResult(
             "nvidia toolkit",
             FAIL,
             host.daemon_json_error or shape_problem or "",
-            "fix /etc/docker/daemon.json (or let `sudo nvidia-ctk runtime configure --runtime=docker` rewrite it), "
-            "then `sudo systemctl restart docker`",
+            _(
+                "fix /etc/docker/daemon.json (or let `sudo nvidia-ctk runtime configure --runtime=docker` rewrite it), "
+                "then `sudo systemctl restart docker`"
+            ),
         )
     # Compose's `driver: nvidia` device request needs the hook; the runtime entry or a CDI spec shows it is wired up.
     if "nvidia-container-runtime-hook" in host.tools and len(found) > 1:
         return CheckResult("nvidia toolkit", OK, "; ".join(found))
     if found:
-        return CheckResult("nvidia toolkit", WARN, "; ".join(found) + ", but not configured for Docker", fix)
+        return CheckResult("nvidia toolkit", WARN, "; ".join(found) + _(", but not configured for Docker"), fix)
     return CheckResult(
         "nvidia toolkit",
         FAIL,
-        "the NVIDIA Container Toolkit is not installed; Docker will say: "
-        'could not select device driver "" with capabilities: [[gpu]]',
+        _("the NVIDIA Container Toolkit is not installed; Docker will say: {error}").format(
+            error='could not select device driver "" with capabilities: [[gpu]]'
+        ),
         fix,
     )
 
@@ -375,7 +406,7 @@ def wsl(ctx: Context) -> CheckResult | None:
     detail, fix = wsl_facts.summary(nvidia_driver="nvidia-smi" in host.tools, compose_rocm_text=ctx.compose_rocm)
     if ctx.plan.flavour == "nvidia":
         return CheckResult("wsl2", OK, detail)
-    return CheckResult("wsl2", WARN, f"{detail}. This computer gets the CPU lab", fix)
+    return CheckResult("wsl2", WARN, _("{detail}. This computer gets the CPU lab").format(detail=detail), fix)
 
 
 def daemon_runtimes(daemon_json: Mapping | None) -> tuple[set[str], str | None]:
@@ -386,10 +417,10 @@ def daemon_runtimes(daemon_json: Mapping | None) -> tuple[set[str], str | None]:
         return set(), None
     if isinstance(runtimes, dict):
         return {str(name) for name in runtimes}, None
-    return set(), (
-        f'"runtimes" in /etc/docker/daemon.json is a JSON {type(runtimes).__name__}, but Docker reads only an object '
-        '({"nvidia": {"path": "nvidia-container-runtime"}}) and refuses to start with anything else'
-    )
+    return set(), _(
+        '"runtimes" in /etc/docker/daemon.json is a JSON {type}, but Docker reads only an object '
+        "({example}) and refuses to start with anything else"
+    ).format(type=type(runtimes).__name__, example='{"nvidia": {"path": "nvidia-container-runtime"}}')
 
 
 def selinux(ctx: Context) -> CheckResult | None:
@@ -398,8 +429,8 @@ def selinux(ctx: Context) -> CheckResult | None:
     return CheckResult(
         "selinux",
         WARN,
-        "SELinux is enforcing: containers may not write to ./work without a label",
-        "run `chcon -Rt container_file_t work` once (or add `:z` to the work bind mount in compose.override.yaml)",
+        _("SELinux is enforcing: containers may not write to ./work without a label"),
+        _("run `chcon -Rt container_file_t work` once (or add `:z` to the work bind mount in compose.override.yaml)"),
     )
 
 
@@ -409,8 +440,8 @@ def not_root(ctx: Context) -> CheckResult | None:
     return CheckResult(
         "user",
         WARN,
-        "the doctor runs as root, so the user and device checks describe root",
-        "run `scripts/lab doctor` as your own user, without sudo",
+        _("the doctor runs as root, so the user and device checks describe root"),
+        _("run `scripts/lab doctor` as your own user, without sudo"),
     )
 
 
@@ -418,18 +449,23 @@ def disk(ctx: Context) -> CheckResult | None:
     if ctx.disk_free is None:
         return None
     need = diskneed.decide(flavour=ctx.flavour, lab_image_present=ctx.image_present, base_present=ctx.base_present)
-    where = ctx.docker.root_dir or "Docker's data folder"
-    detail = f"{ctx.disk_free / GB:.1f} GB free in {where}; {need.what}"
+    where = ctx.docker.root_dir or _("Docker's data folder")
+    detail = _("{free} GB free in {where}; {need}").format(
+        free=f"{ctx.disk_free / GB:.1f}", where=where, need=need.what
+    )
     if ctx.disk_free < need.bytes:
         return CheckResult(
             "disk",
             FAIL,
             detail,
-            "free space (`docker system prune` removes unused images) or ask for an offline copy of the image",
+            _("free space (`docker system prune` removes unused images) or ask for an offline copy of the image"),
         )
     if ctx.disk_free < 2 * GB:
         return CheckResult(
-            "disk", WARN, f"{detail}; datasets and caches need room too", "free some space (`docker system prune`)"
+            "disk",
+            WARN,
+            _("{detail}; datasets and caches need room too").format(detail=detail),
+            _("free some space (`docker system prune`)"),
         )
     return CheckResult("disk", OK, detail)
 
@@ -438,14 +474,14 @@ def port(ctx: Context) -> CheckResult | None:
     if ctx.port_free is None:
         return None
     if ctx.port_free:
-        return CheckResult("port", OK, f"port {ctx.port} is free")
+        return CheckResult("port", OK, _("port {port} is free").format(port=ctx.port))
     if f":{ctx.port}->" in ctx.docker.lab_ports:
-        return CheckResult("port", OK, f"port {ctx.port} is used by the running lab")
+        return CheckResult("port", OK, _("port {port} is used by the running lab").format(port=ctx.port))
     return CheckResult(
         "port",
         FAIL,
-        f"port {ctx.port} is used by another program",
-        "stop that program, or set LAB_PORT=8889 (another free port) in .env",
+        _("port {port} is used by another program").format(port=ctx.port),
+        _("stop that program, or set LAB_PORT=8889 (another free port) in .env"),
     )
 
 
@@ -454,8 +490,8 @@ def env_file(ctx: Context) -> CheckResult:
         return CheckResult(
             "env",
             WARN,
-            f"no {ctx.env_path}: the defaults apply (CPU lab, generated token)",
-            "run `scripts/lab setup` to write one for this computer",
+            _("no {path}: the defaults apply (CPU lab, generated token)").format(path=ctx.env_path),
+            _("run `scripts/lab setup` to write one for this computer"),
         )
     problems = validate(ctx.env, flavour=ctx.flavour)
     if problems:
@@ -469,37 +505,44 @@ def env_file(ctx: Context) -> CheckResult:
     renamed = envcheck.notices(values)
     if renamed:
         return CheckResult(
-            "env", WARN, f"{ctx.env_path} works, but " + "; ".join(renamed), "run `scripts/lab setup` to rename it"
+            "env",
+            WARN,
+            _("{path} works, but {notices}").format(path=ctx.env_path, notices="; ".join(renamed)),
+            _("run `scripts/lab setup` to rename it"),
         )
     configured = values.get("LAB_FLAVOUR")
     if configured and configured != ctx.plan.flavour:
         return CheckResult(
             "env",
             WARN,
-            f"{ctx.env_path} is valid, but says LAB_FLAVOUR={configured} while this computer suits {ctx.plan.flavour}",
-            "run `scripts/lab setup` to update it (your other settings stay)",
+            _("{path} is valid, but says LAB_FLAVOUR={configured} while this computer suits {flavour}").format(
+                path=ctx.env_path, configured=configured, flavour=ctx.plan.flavour
+            ),
+            _("run `scripts/lab setup` to update it (your other settings stay)"),
         )
     compose_file = values.get("COMPOSE_FILE")
     if compose_file and compose_file != compose.compose_file_value(ctx.flavour):
         return CheckResult(
             "env",
             WARN,
-            f"COMPOSE_FILE={compose_file} does not match LAB_FLAVOUR={ctx.flavour}",
-            "run `scripts/lab setup` so plain `docker compose` picks the same files",
+            _("COMPOSE_FILE={value} does not match LAB_FLAVOUR={flavour}").format(
+                value=compose_file, flavour=ctx.flavour
+            ),
+            _("run `scripts/lab setup` so plain `docker compose` picks the same files"),
         )
-    return CheckResult("env", OK, f"{ctx.env_path} is valid")
+    return CheckResult("env", OK, _("{path} is valid").format(path=ctx.env_path))
 
 
 def work_dir(ctx: Context) -> CheckResult | None:
     if ctx.work_dir_exists is None:
         return None
     if ctx.work_dir_exists:
-        return CheckResult("work folder", OK, f"{ctx.work_dir} exists")
+        return CheckResult("work folder", OK, _("{path} exists").format(path=ctx.work_dir))
     return CheckResult(
         "work folder",
         FAIL,
-        f"{ctx.work_dir} does not exist (Docker would create it owned by root)",
-        f"run `mkdir -p {ctx.work_dir}`",
+        _("{path} does not exist (Docker would create it owned by root)").format(path=ctx.work_dir),
+        _("run `mkdir -p {path}`").format(path=ctx.work_dir),
     )
 
 

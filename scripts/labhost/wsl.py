@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from labkit.i18n import N_, _
+
 from labhost.rocm_bases import NEWER_BASE, RocmBase
 
 # librocdxg 1.1.0's compatibility matrix (ROCm 7.2.x): these Radeon cards and Ryzen APUs only.
@@ -30,10 +32,10 @@ DXG_RUNTIME_SINCE = (7, 1)
 # no rocm/tensorflow image is known to carry it (an image that did would need this rule to read
 # the image instead).
 WSL_NEEDS = (
-    ("pass /dev/dxg", re.compile(r"/dev/dxg\b")),
-    ("mount librocdxg.so", re.compile(r"librocdxg\.so")),
-    ("mount WSL's libdxcore.so", re.compile(r"libdxcore\.so")),
-    ("set HSA_ENABLE_DXG_DETECTION=1", re.compile(r"HSA_ENABLE_DXG_DETECTION[\s\"':=]+1\b")),
+    (N_("pass /dev/dxg"), re.compile(r"/dev/dxg\b")),
+    (N_("mount librocdxg.so"), re.compile(r"librocdxg\.so")),
+    (N_("mount WSL's libdxcore.so"), re.compile(r"libdxcore\.so")),
+    (N_("set HSA_ENABLE_DXG_DETECTION=1"), re.compile(r"HSA_ENABLE_DXG_DETECTION[\s\"':=]+1\b")),
 )
 COMMENT = re.compile(r"(^|\s)#.*$", re.MULTILINE)
 
@@ -61,7 +63,7 @@ def newer_rocm_base_for_wsl(compose_rocm_text: str) -> RocmBase | None:
 
 
 def plan_reason() -> str:
-    return (
+    return _(
         "this is WSL2: there is no /dev/kfd, which the lab's ROCm image needs (AMD GPUs reach WSL2 "
         "only through /dev/dxg); the CPU lab runs"
     )
@@ -70,29 +72,29 @@ def plan_reason() -> str:
 def _amd(compose_rocm_text: str) -> str:
     newer = newer_rocm_base_for_wsl(compose_rocm_text)
     if newer is not None:
-        return (
-            f"AMD: the CPU lab with the pinned ROCm image; {AMD_WSL_CARDS} can use the instructor's newer ROCm base "
-            f"({newer.base_image}) with AMD's librocdxg for ROCm {newer.rocm_version} installed in WSL"
-        )
-    route = f"ROCm reaches only {AMD_WSL_CARDS} on WSL2, through /dev/dxg and AMD's librocdxg"
+        return _(
+            "AMD: the CPU lab with the pinned ROCm image; {cards} can use the instructor's newer ROCm base "
+            "({image}) with AMD's librocdxg for ROCm {version} installed in WSL"
+        ).format(cards=AMD_WSL_CARDS, image=newer.base_image, version=newer.rocm_version)
+    route = _("ROCm reaches only {cards} on WSL2, through /dev/dxg and AMD's librocdxg").format(cards=AMD_WSL_CARDS)
     if not runtime_loads_librocdxg(NEWER_BASE):
-        return f"AMD: the CPU lab (the ROCm images need /dev/kfd, which WSL2 lacks; {route})"
-    *most, last = missing_for_wsl(compose_rocm_text)
-    missing = f"{', '.join(most)} or {last}" if most else last
-    return (
-        f"AMD: the CPU lab (the ROCm images need /dev/kfd, which WSL2 lacks; {route}: the instructor's newer base "
-        f"has a runtime that loads it (ROCm {NEWER_BASE.rocm_version}), but compose.rocm.yaml does not {missing})"
-    )
+        return _("AMD: the CPU lab (the ROCm images need /dev/kfd, which WSL2 lacks; {route})").format(route=route)
+    *most, last = (_(what) for what in missing_for_wsl(compose_rocm_text))
+    missing = _("{items} or {last}").format(items=", ".join(most), last=last) if most else last
+    return _(
+        "AMD: the CPU lab (the ROCm images need /dev/kfd, which WSL2 lacks; {route}: the instructor's newer base "
+        "has a runtime that loads it (ROCm {version}), but compose.rocm.yaml does not {missing})"
+    ).format(route=route, version=NEWER_BASE.rocm_version, missing=missing)
 
 
 def summary(*, nvidia_driver: bool, compose_rocm_text: str) -> tuple[str, str]:
     """(what works here, what to do) for the doctor's wsl2 line."""
     nvidia = (
-        "NVIDIA: works through Docker's GPU reservation (the Windows NVIDIA driver is installed)"
+        _("NVIDIA: works through Docker's GPU reservation (the Windows NVIDIA driver is installed)")
         if nvidia_driver
-        else "NVIDIA: works through Docker's GPU reservation once the Windows NVIDIA driver is installed"
+        else _("NVIDIA: works through Docker's GPU reservation once the Windows NVIDIA driver is installed")
     )
-    fix = (
+    fix = _(
         "for an AMD GPU, run the lab on a native Linux install; NVIDIA users: `scripts/lab setup` picks the NVIDIA "
         "stack once `nvidia-smi` works in WSL"
     )
