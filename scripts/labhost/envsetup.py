@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from labkit.hostfacts.token import new_token
+from labkit.i18n import _
 
 from labhost import compose
 from labhost.envfile import EnvFile, LineProblem, validate
@@ -44,11 +45,15 @@ def update_env(
         if value is None:
             if key in current:
                 env.unset(key)
-                changes.append(f"{key} removed (was {current[key]!r})")
+                changes.append(_("{key} removed (was {value!r})").format(key=key, value=current[key]))
         elif current.get(key) != value:
             env.set(key, value)
-            changes.append(f"{key}={value}" + (f" (was {current[key]!r})" if key in current else ""))
+            changes.append(
+                _("{key}={value} (was {old!r})").format(key=key, value=value, old=current[key])
+                if key in current
+                else f"{key}={value}"
+            )
     if not current.get("JUPYTER_TOKEN"):
         env.set("JUPYTER_TOKEN", token())
-        changes.append("JUPYTER_TOKEN generated")
+        changes.append(_("JUPYTER_TOKEN generated"))
     return EnvUpdate(before, env.render(), tuple(changes), tuple(validate(env)))

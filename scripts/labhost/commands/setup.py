@@ -36,13 +36,15 @@ def setup_user(world: World) -> facts.User | None:
 def run(args: argparse.Namespace, world: World) -> int:
     user = setup_user(world)
     if user is None:
-        print("setup: run it as your own user, not root (the lab never runs as root)", file=world.err)
+        print(_("setup: run it as your own user, not root (the lab never runs as root)"), file=world.err)
         return 1
     s = survey(world, ask_docker=not args.offline)
     the_plan = s.plan
     if args.flavour and args.flavour != the_plan.flavour:
         the_plan = plan.Plan(
-            args.flavour, f"chosen with --flavour (detected: {the_plan.flavour})", env={"LAB_FLAVOUR": args.flavour}
+            args.flavour,
+            _("chosen with --flavour (detected: {flavour})").format(flavour=the_plan.flavour),
+            env={"LAB_FLAVOUR": args.flavour},
         )
     existing = world.env_path.read_text() if world.env_path.is_file() else None
     chosen = (s.env.values() if s.env else {}).get("LAB_MEMORY_LIMIT")
@@ -56,20 +58,22 @@ def run(args: argparse.Namespace, world: World) -> int:
         first = update.problems[0]
         print(_("setup: not writing .env: {problem}").format(problem=first.text(".env")), file=world.err)
         return 1
-    world.say(f"Stack: {the_plan.flavour} ({the_plan.reason})")
+    world.say(_("Stack: {flavour} ({reason})").format(flavour=the_plan.flavour, reason=the_plan.reason))
     for warning in the_plan.warnings:
-        world.say(f"Warning: {warning}")
+        world.say(_("Warning: {warning}").format(warning=warning))
     if not update.changed:
-        world.say(".env is up to date; nothing to change.")
+        world.say(_(".env is up to date; nothing to change."))
         return 0
     if args.dry_run:
         world.say(unified_diff(update.before, update.after, ".env"))
         return 0
     saved = write_atomic(world.env_path, update.after)
-    world.say(f"Wrote .env: {', '.join(update.changes) or 'copied from .env.example'}")
+    world.say(_("Wrote .env: {changes}").format(changes=", ".join(update.changes) or _("copied from .env.example")))
     if saved:
-        world.say(f"Your previous file is in {saved.name}.")
-    world.say(f"Start the lab: scripts/lab up   (or: {compose.shown(compose.up(the_plan.flavour))})")
+        world.say(_("Your previous file is in {name}.").format(name=saved.name))
+    world.say(
+        _("Start the lab: scripts/lab up   (or: {command})").format(command=compose.shown(compose.up(the_plan.flavour)))
+    )
     return 0
 
 
