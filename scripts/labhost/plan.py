@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from labkit import gfx
 from labkit.hostfacts import kfd
 from labkit.hostfacts.devices import DeviceFile
+from labkit.i18n import _
 
 from labhost import wsl
 from labhost.facts import DrmCard, HostFacts, KfdNode
@@ -188,7 +189,7 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
             "tensorflow-rocm 2.14.0.600 build, which rejects overridden cards; pin another image"
         )
     if _nvidia_present(facts):
-        return Plan("nvidia", "an NVIDIA GPU is present", warnings=tuple(warnings), env=_base_env("nvidia"))
+        return Plan("nvidia", _("an NVIDIA GPU is present"), warnings=tuple(warnings), env=_base_env("nvidia"))
 
     gpus = amd_gpus(facts.kfd_nodes)
     if facts.is_wsl:
@@ -201,9 +202,9 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
             reason = skipped_note(skipped, kfd_present=facts.kfd_present) + "; the CPU lab runs"
         elif facts.cards:
             vendors = ", ".join(sorted({c.vendor for c in facts.cards}))
-            reason = f"no GPU this lab can use ({vendors}); the CPU lab runs"
+            reason = _("no GPU this lab can use ({vendors}); the CPU lab runs").format(vendors=vendors)
         else:
-            reason = "no GPU found; the CPU lab runs"
+            reason = _("no GPU found; the CPU lab runs")
         return Plan("cpu", reason, warnings=(), env=_base_env("cpu"))
 
     gpu, decision = choose_amd(gpus, supported)
@@ -228,7 +229,7 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
     if decision.warning:
         warnings.append(decision.warning)
     if gpu.integrated:
-        warnings.append("an integrated GPU shares the computer's memory; large models and batches may not fit")
+        warnings.append(_("an integrated GPU shares the computer's memory; large models and batches may not fit"))
     env = _base_env("rocm")
     env["HSA_OVERRIDE_GFX_VERSION"] = decision.override
     # One GPU: a stale index copied from another computer would hide it. Two: ROCR picks one,

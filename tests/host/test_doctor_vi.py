@@ -59,7 +59,8 @@ def doctor(tmp_path, fixture: str, monkeypatch, lang: str | None, *args: str, **
             "no-gpu",
             None,
             [
-                "[ok]   gpu            không có card nào trong /sys/class/drm;",
+                "[ok]   gpu            không có card nào trong /sys/class/drm; "
+                "không tìm thấy GPU; lab CPU sẽ chạy; stack: cpu",
                 "[warn] env            không có .env: dùng giá trị mặc định (lab CPU, token tự sinh)",
                 "cách sửa: chạy `scripts/lab setup` để ghi một file cho máy này",
                 "[ok]   port           cổng 8888 đang trống",
