@@ -172,6 +172,8 @@ def test_docker_cli_parsers_take_any_output(stdout, code, stderr):
 
 
 @given(text=st.text(max_size=300))
+@example(text="0 0")  # a bare last line compose reads only while it is last (Hypothesis found it)
+@example(text=";")  # a line compose cannot read at all
 def test_any_env_file_is_read_and_validated_without_raising(text):
     env = EnvFile.parse(text)
 
@@ -181,8 +183,9 @@ def test_any_env_file_is_read_and_validated_without_raising(text):
         assert len(problems) == 1 and problems[0].line == env.syntax_error.line
         return
     env.set("LAB_FLAVOUR", "cpu")
+    values = env.values()  # re-reads the edited text as compose would (and finds a new syntax error)
     if env.syntax_error is None:
-        assert env.values()["LAB_FLAVOUR"] == "cpu"
+        assert values["LAB_FLAVOUR"] == "cpu"
     else:
         # A last line compose reads only because it is last (a bare `0 0`) stops being
         # readable once a line follows it; validate says so in one line instead of raising.
