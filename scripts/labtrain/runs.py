@@ -142,7 +142,7 @@ class Run:
         return [
             keras.callbacks.ProgbarLogger(),
             recorder,
-            Backup(self.dir, delete_checkpoint=False, double_checkpoint=True),
+            Backup(self.dir, log=self.log, delete_checkpoint=False, double_checkpoint=True),
             keras.callbacks.ModelCheckpoint(str(self.dir / MODEL_NAME)),
             keras.callbacks.CSVLogger(str(self.dir / HISTORY_NAME), append=True),
             EpochReport(self),
@@ -251,14 +251,32 @@ def open_run(settings: Settings, *, data: Data, placement: Placement, log: Calla
 
 class Backup(keras.callbacks.BackupAndRestore):
     """Keras' BackupAndRestore, with one line instead of a traceback when the backup holds the
-    weights of another network (the model was changed since the run was started)."""
+    weights of another network (the model was changed since the run was started), or when the
+    run was killed while Keras wrote its first backup."""
 
-    def __init__(self, run_dir: Path, **options):
+    def __init__(self, run_dir: Path, *, log: Callable[[str], None] = print, **options):
         super().__init__(str(run_dir / BACKUP_DIR), **options)
         self.run_dir = run_dir
+        self.log = log
 
     def on_train_begin(self, logs=None):
         try:
+            super().on_train_begin(logs)
+        except OSError:
+            # A torn weights file (h5py: "bad object header version number"), seen when CI's
+            # kill landed during the first epoch's save. Keras falls back to its previous copy
+            # by itself (double_checkpoint); the first save has none. Nothing is deleted: the
+            # torn backup is kept beside the run, and training starts again from epoch 1
+            # (open_run has already dropped the epochs this backup does not hold).
+            torn = self.run_dir / BACKUP_DIR
+            aside = torn.with_name(f"{BACKUP_DIR}.torn-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+            torn.rename(aside)
+            self.log(
+                _(
+                    "[train] the backup in {torn} was cut off while it was being written (the run was "
+                    "stopped then); it is kept in {aside}, and training starts again from epoch 1"
+                ).format(torn=torn, aside=aside)
+            )
             super().on_train_begin(logs)
         except ValueError:
             raise TrainError(

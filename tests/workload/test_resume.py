@@ -184,3 +184,24 @@ def test_results_ahead_of_the_backup_are_trained_again(killed, tmp_path):
     assert f"the backup holds {backed_up - 1} of the {backed_up} epochs" in again.stdout
     assert [epoch["epoch"] for epoch in run.results["epochs"]] == list(range(1, EPOCHS + 1))
     assert validate(run.results) == []
+
+
+def test_a_backup_torn_by_the_kill_is_kept_and_training_starts_again(killed, tmp_path):
+    # CI's kill once landed while Keras wrote the first epoch's backup: a torn weights file and
+    # no metadata, with no earlier copy for Keras to fall back on; the resume then crashed in
+    # h5py ("bad object header version number"). Torn here the same way: half the file.
+    run = copy_of(killed, tmp_path / "runs")
+    backup = run.output / RUN / "backup"
+    for name in os.listdir(backup):
+        if name != "latest.weights.h5":
+            (backup / name).unlink()
+    weights = backup / "latest.weights.h5"
+    torn = weights.read_bytes()[: weights.stat().st_size // 2]
+    weights.write_bytes(torn)
+    again = run.train()
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "was cut off while it was being written" in again.stdout
+    assert [epoch["epoch"] for epoch in run.results["epochs"]] == list(range(1, EPOCHS + 1))
+    assert run.results["sessions"][-1]["first_epoch"] == 1
+    (kept,) = (run.output / RUN).glob("backup.torn-*")  # kept, never deleted
+    assert (kept / "latest.weights.h5").read_bytes() == torn
