@@ -493,7 +493,7 @@ def env_file(ctx: Context) -> CheckResult:
             _("no {path}: the defaults apply (CPU lab, generated token)").format(path=ctx.env_path),
             _("run `scripts/lab setup` to write one for this computer"),
         )
-    problems = validate(ctx.env, flavour=ctx.flavour)
+    problems = validate(ctx.env)
     if problems:
         return CheckResult(
             "env",

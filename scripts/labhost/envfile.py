@@ -129,13 +129,13 @@ class LineProblem:
         return f"{where}: {self.problem.line()}"
 
 
-def validate(env: EnvFile, *, flavour: str | None = None) -> list[LineProblem]:
+def validate(env: EnvFile) -> list[LineProblem]:
     values = env.values()
     if env.syntax_error is not None:
         # Compose refuses the whole file; nothing after this line counts.
         error = env.syntax_error
         return [LineProblem(error.line, envcheck.syntax_problem(error.message))]
-    found = [LineProblem(env.line_of(p.key), p) for p in envcheck.validate(values, flavour=flavour)]
+    found = [LineProblem(env.line_of(p.key), p) for p in envcheck.validate(values)]
     # In the order of the file, as the student reads it.
     return sorted(found, key=lambda problem: problem.line or 0)
 

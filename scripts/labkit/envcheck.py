@@ -75,27 +75,11 @@ def _pins(values: Mapping[str, str]) -> list[Problem]:
 CROSS_CHECKS = (_gpu_groups, _visible_device_filters)
 
 
-def _required(values: Mapping[str, str], flavour: str) -> list[Problem]:
-    """What the stack's compose files require (`${NAME:?...}`), said before compose says it."""
-    problems = []
-    for setting in settings.SETTINGS:
-        if setting.required and flavour in setting.flavours and not values.get(setting.name):
-            example = setting.check(setting.name, "?")
-            problems.append(
-                Problem(
-                    setting.name,
-                    _("is not set, and the {flavour} stack needs it").format(flavour=flavour),
-                    _("{fix}, or run `scripts/lab setup`").format(fix=example.fix if example else _("set it in .env")),
-                )
-            )
-    return problems
-
-
-def validate(values: Mapping[str, str], *, flavour: str | None = None) -> list[Problem]:
+def validate(values: Mapping[str, str]) -> list[Problem]:
     """Check every setting of the table present in `values` (old names too). Other keys are
-    left alone: .env files hold the student's own variables too. With `flavour`, also what
-    that stack requires."""
-    problems = [] if flavour is None else _required(values, flavour)
+    left alone: .env files hold the student's own variables too. No setting is required: every
+    compose variable has a default (tests/config/test_settings_vs_compose.py)."""
+    problems = []
     for setting in settings.SETTINGS:
         for name in (setting.name, *setting.old_names):
             if name in values and (problem := _check(name, values[name], setting)) is not None:

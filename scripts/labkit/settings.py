@@ -82,8 +82,6 @@ class Setting:
     # When empty is itself the mistake (not "use the default"): what is wrong, and the fix,
     # marked with N_() and translated where the problem is made (labkit.envcheck).
     when_empty: tuple[str, str] | None = None
-    # Compose stops without it (`${NAME:?message}` in a compose file).
-    required: bool = False
     # Older names still read (with a one-line notice to rename them).
     old_names: tuple[str, ...] = ()
     # How docs show the default when the raw default would confuse ("(generated)").
@@ -95,8 +93,6 @@ class Setting:
     def default_text(self) -> str:
         if self.shown_default:
             return self.shown_default
-        if self.required:
-            return "(required)"
         if self.default is None:
             return "(unset)"
         return self.default or "(empty)"

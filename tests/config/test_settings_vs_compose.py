@@ -79,9 +79,10 @@ def test_default_and_required_agree_with_compose(variables, setting: settings.Se
     seen = [per_stack[setting.name] for per_stack in variables.values() if setting.name in per_stack]
 
     for variable in seen:
-        assert variable["Required"] is setting.required
-        if not setting.required:
-            assert variable["DefaultValue"] == (setting.default or "")
+        # `${NAME:?...}` would stop a student's plain `docker compose up` with compose's own
+        # message; every variable has a default instead, and the table says which.
+        assert variable["Required"] is False, f"{setting.name} is required by a compose file"
+        assert variable["DefaultValue"] == (setting.default or "")
 
 
 @pytest.mark.parametrize("setting", COMPOSE_READ, ids=lambda s: s.name)

@@ -7,8 +7,6 @@ runs through the real engine in tests/stack/test_host_cli.py.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from fakehost import FakeDocker
 from fakeworld import err, make_world
@@ -110,26 +108,5 @@ def test_a_missing_work_folder_stops_up_with_the_fix(tmp_path) -> None:
     assert err(world).splitlines() == [
         "./my-notebooks does not exist (Docker would create it owned by root). "
         "Fix: run `mkdir -p ./my-notebooks`. Nothing was started."
-    ]
-    assert world.ran == []
-
-
-def test_a_setting_the_stack_requires_is_asked_for_before_compose_would(tmp_path, monkeypatch) -> None:
-    # No compose file requires a setting today (the ROCm group ids became optional, issue 11);
-    # a row marked required, as a `${NAME:?...}` in a compose file would make it, is asked for.
-    from labkit import settings
-
-    required = tuple(
-        dataclasses.replace(row, required=True) if row.name == "LAB_RENDER_GID" else row for row in settings.SETTINGS
-    )
-    monkeypatch.setattr(settings, "SETTINGS", required)
-    world = make_world(tmp_path, "no-gpu", env="LAB_FLAVOUR=rocm\n")
-
-    assert cli.main(["up"], world) == 1
-
-    assert err(world).splitlines() == [
-        ".env: LAB_RENDER_GID: is not set, and the rocm stack needs it. "
-        "Fix: set it to the number from `stat -c %g /dev/dri/renderD128`, or run `scripts/lab setup`.",
-        NOTHING_STARTED,
     ]
     assert world.ran == []

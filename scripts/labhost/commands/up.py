@@ -32,9 +32,9 @@ START_CHECKS = (
 )
 
 
-def refuse_bad_env(world: World, flavour: str) -> bool:
+def refuse_bad_env(world: World) -> bool:
     env = read_env(world) or EnvFile([])
-    problems = validate(env, flavour=flavour)
+    problems = validate(env)
     for problem in problems:
         print(problem.text(".env"), file=world.err)
     if problems:
@@ -60,7 +60,7 @@ def refuse_to_start(world: World) -> bool:
 
 def run(args: argparse.Namespace, world: World) -> int:
     flavour = lab_flavour(world, chosen=args.flavour)
-    if refuse_bad_env(world, flavour) or refuse_to_start(world):
+    if refuse_bad_env(world) or refuse_to_start(world):
         return 1
     argv = compose.up(flavour)
     world.show(argv)

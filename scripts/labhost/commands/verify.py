@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, world: World) -> int:
         world.say(f"{HARDWARE_README}: {'table rewritten' if changed else 'table already up to date'}")
         return 0
     flavour = lab_flavour(world, chosen=args.flavour)
-    if refuse_bad_env(world, flavour) or refuse_to_start(world):
+    if refuse_bad_env(world) or refuse_to_start(world):
         return 1
     was_running = lab_is_running(world, flavour)
     if args.bench_steps < 1:

@@ -69,14 +69,11 @@ def stat_nodes(root: Path = Path("/"), patterns: tuple[str, ...] = PATTERNS) -> 
 def access(root: Path = Path("/"), patterns: tuple[str, ...] = PATTERNS) -> dict[str, str]:
     """path -> "ok" when this process may open it for reading and writing, else "denied".
 
-    Device nodes only: /dev/nvidia* also matches /dev/nvidia-caps, a folder (drwxr-xr-x root,
-    recorded on an H200 host) that no user may write, which would read as a denied GPU device."""
-    found = {}
-    for path in glob_nodes(root, patterns):
-        try:
-            mode = path.stat().st_mode
-        except OSError:
-            continue
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-            found["/" + str(path.relative_to(root))] = "ok" if os.access(path, os.R_OK | os.W_OK) else "denied"
-    return found
+    Device nodes only (stat_nodes): /dev/nvidia* also matches /dev/nvidia-caps, a folder
+    (drwxr-xr-x root, recorded on an H200 host) that no user may write, which would read as a
+    denied GPU device."""
+    root = Path(root)
+    return {
+        node.path: "ok" if os.access(root / node.path.lstrip("/"), os.R_OK | os.W_OK) else "denied"
+        for node in stat_nodes(root, patterns)
+    }
