@@ -20,7 +20,7 @@ from labhost import wsl as wsl_facts
 from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
 from labhost.envfile import EnvFile, validate
 from labhost.facts import DeviceFile, HostFacts, can_open
-from labhost.plan import Plan, SupportedTargets, is_skipped_note
+from labhost.plan import Plan, SupportedTargets, WarningKind
 
 
 class Status(str, Enum):
@@ -188,7 +188,7 @@ def gpu(ctx: Context) -> CheckResult:
             detail,
             _("the CPU lab works for the whole course, only slower; ask your instructor about a supported GPU"),
         )
-    warnings = [w for w in plan.warnings if is_skipped_note(w)]
+    warnings = [w.text for w in plan.warnings if w.kind is WarningKind.SKIPPED_CARD]
     if warnings:
         return CheckResult("gpu", WARN, f"{detail}; {'; '.join(warnings)}", _("see the dmesg lines named above"))
     return CheckResult("gpu", OK, detail)
@@ -223,7 +223,7 @@ def rocm_override(ctx: Context) -> CheckResult | None:
             _("{detail}, but .env has {configured}").format(detail=detail, configured=configured or _("none")),
             _("run `scripts/lab setup` to write the right value (a wrong override can crash the driver)"),
         )
-    card_warnings = [w for w in plan.warnings if not is_skipped_note(w)]
+    card_warnings = [w.text for w in plan.warnings if w.kind in (WarningKind.CARD, WarningKind.IMAGE)]
     if card_warnings:
         return CheckResult(
             "rocm target",

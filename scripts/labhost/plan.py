@@ -8,6 +8,7 @@ labhost.rocm_bases (read from the built image, else the list AMD documents for i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from labkit import gfx
 from labkit.hostfacts import kfd
@@ -71,6 +72,24 @@ class AmdGpu:
         return self.compute_units is not None and self.compute_units < MIN_COMPUTE_UNITS
 
 
+class WarningKind(Enum):
+    """What a plan warning is about, so the doctor files it under the right check without
+    reading its words (which are in the student's language)."""
+
+    SKIPPED_CARD = "skipped card"  # a card the kernel sees but ROCm's driver did not take: the gpu check
+    CARD = "card"  # the card the lab uses (a risky override, shared memory): the rocm target check
+    IMAGE = "image"  # the ROCm image's TensorFlow (a broken target list): the rocm target check
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    kind: WarningKind
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass(frozen=True)
 class Plan:
     flavour: str
@@ -78,7 +97,7 @@ class Plan:
     gpu: AmdGpu | None = None
     decision: gfx.OverrideDecision | None = None
     visible_devices: str | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
     # What setup writes: a value to set, or None for "must not be set".
     env: dict[str, str | None] = field(default_factory=dict)
 
@@ -146,13 +165,6 @@ def skipped_cards(facts: HostFacts, gpus: list[AmdGpu]) -> list[DrmCard]:
     return amd[len(gpus) :] if len(amd) > len(gpus) else []
 
 
-SKIPPED_MARK = "did not register it"
-
-
-def is_skipped_note(warning: str) -> bool:
-    return SKIPPED_MARK in warning or "compute part (KFD) is not loaded" in warning
-
-
 def skipped_note(cards: list[DrmCard], *, kfd_present: bool) -> str:
     names = ", ".join(f"{c.name} (PCI {c.pci_slot or '?'}, 1002:{c.device_id:04x})" for c in cards)
     if not kfd_present:
@@ -165,7 +177,7 @@ def skipped_note(cards: list[DrmCard], *, kfd_present: bool) -> str:
     # "... GC IP 0b0004 not supported in kfd" / "TAHITI not supported in kfd" (kernel too old
     # for the chip, or a chip ROCm never supported).
     return (
-        f"the kernel sees the AMD GPU {names}, but ROCm's driver (amdkfd) {SKIPPED_MARK}: "
+        f"the kernel sees the AMD GPU {names}, but ROCm's driver (amdkfd) did not register it: "
         "`sudo dmesg | grep kfd` says why: 'skipped device ..., PCI rejects atomics' (the slot or board "
         "lacks PCIe atomics: try another slot) or '... not supported in kfd' (a kernel too old for this GPU: "
         "update the kernel)"
@@ -182,11 +194,14 @@ def _nvidia_present(facts: HostFacts) -> bool:
 
 def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
     """Decide the stack for this host. The CPU lab is always the fallback, with the reason why."""
-    warnings: list[str] = []
+    warnings: list[PlanWarning] = []
     if supported.broken:
         warnings.append(
-            "the ROCm image's TensorFlow prints its targets glued together ('gfx1030gfx1100'): it is the broken "
-            "tensorflow-rocm 2.14.0.600 build, which rejects overridden cards; pin another image"
+            PlanWarning(
+                WarningKind.IMAGE,
+                "the ROCm image's TensorFlow prints its targets glued together ('gfx1030gfx1100'): it is the broken "
+                "tensorflow-rocm 2.14.0.600 build, which rejects overridden cards; pin another image",
+            )
         )
     if _nvidia_present(facts):
         return Plan("nvidia", _("an NVIDIA GPU is present"), warnings=tuple(warnings), env=_base_env("nvidia"))
@@ -196,7 +211,7 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         return Plan("cpu", wsl.plan_reason(), warnings=tuple(warnings), env=_base_env("cpu"))
     skipped = skipped_cards(facts, gpus)
     if skipped:
-        warnings.append(skipped_note(skipped, kfd_present=facts.kfd_present))
+        warnings.append(PlanWarning(WarningKind.SKIPPED_CARD, skipped_note(skipped, kfd_present=facts.kfd_present)))
     if not gpus:
         if skipped:
             reason = skipped_note(skipped, kfd_present=facts.kfd_present) + "; the CPU lab runs"
@@ -227,9 +242,14 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         others = ", ".join(g.name for g in gpus if g is not gpu)
         reason += f"; uses GPU {gpu.index} {gpu.name} only (ROCR_VISIBLE_DEVICES={visible}), not {others}"
     if decision.warning:
-        warnings.append(decision.warning)
+        warnings.append(PlanWarning(WarningKind.CARD, decision.warning))
     if gpu.integrated:
-        warnings.append(_("an integrated GPU shares the computer's memory; large models and batches may not fit"))
+        warnings.append(
+            PlanWarning(
+                WarningKind.CARD,
+                _("an integrated GPU shares the computer's memory; large models and batches may not fit"),
+            )
+        )
     env = _base_env("rocm")
     env["HSA_OVERRIDE_GFX_VERSION"] = decision.override
     # One GPU: a stale index copied from another computer would hide it. Two: ROCR picks one,

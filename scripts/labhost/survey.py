@@ -126,7 +126,7 @@ def plan_summary(s: Survey) -> dict[str, object]:
         "gpu": p.gpu.name if p.gpu else None,
         "override": p.decision.override if p.decision else None,
         "rocr_visible_devices": p.visible_devices,
-        "warnings": list(p.warnings),
+        "warnings": [w.text for w in p.warnings],
         "image_targets": " ".join(t.llvm_name for t in s.supported.targets),
         "image_targets_source": s.supported.source,
         "compose_command": compose.shown(compose.up(p.flavour)),

@@ -171,7 +171,27 @@ def test_a_skipped_second_card_is_a_warning_beside_the_card_that_works(tmp_path)
     p = plan.make_plan(facts.gather(root, user=student(root)), R2_18_TARGETS)
 
     assert p.flavour == "rocm"
-    assert any("card0" in w and "did not register" in w for w in p.warnings)
+    skipped = [w for w in p.warnings if w.kind is plan.WarningKind.SKIPPED_CARD]
+    assert len(skipped) == 1
+    assert "card0" in skipped[0].text and "did not register" in skipped[0].text
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_doctor_files_a_skipped_card_under_gpu_in_every_language(tmp_path, monkeypatch, lang: str):
+    # The doctor sorts plan warnings by their kind: a skipped card under `gpu` (where to look in
+    # dmesg), the card in use under `rocm target`; never by their words, which are translated.
+    monkeypatch.setenv("LAB_LANG", lang)
+    root = tmp_path / "host"
+    shutil.copytree(FIXTURES / "igpu-plus-rx6700xt", root)
+    shutil.rmtree(root / "sys/class/kfd/kfd/topology/nodes/1")  # KFD skipped the iGPU
+
+    results = doctor(tmp_path / "lab", str(root), env="LAB_FLAVOUR=rocm\nHSA_OVERRIDE_GFX_VERSION=10.3.0\n")
+
+    assert results["gpu"].status == "warn"
+    assert "card0" in results["gpu"].detail and "dmesg | grep kfd" in results["gpu"].detail
+    assert "dmesg" in results["gpu"].fix
+    assert "card0" not in results["rocm target"].detail
+    assert results["rocm target"].status == "ok"
 
 
 # --- A 2-compute-unit display iGPU alone -------------------------------------------------

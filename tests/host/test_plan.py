@@ -58,7 +58,7 @@ def test_fixture_gets_the_right_stack_and_override(case: Expect) -> None:
     assert (p.decision.override if p.decision else None) == case.override
     assert p.visible_devices == case.visible
     if case.warning:
-        assert any(case.warning in w for w in p.warnings)
+        assert any(case.warning in w.text for w in p.warnings)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.fixture for c in CASES])
@@ -192,4 +192,4 @@ def test_the_broken_glued_target_list_is_recognised_and_warned_about() -> None:
     p = plan.make_plan(host("rx7900xtx"), glued)
 
     assert glued.broken
-    assert any("2.14.0.600" in w for w in p.warnings)
+    assert [w.kind for w in p.warnings if "2.14.0.600" in w.text] == [plan.WarningKind.IMAGE]

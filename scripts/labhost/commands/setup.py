@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, world: World) -> int:
         return 1
     world.say(_("Stack: {flavour} ({reason})").format(flavour=the_plan.flavour, reason=the_plan.reason))
     for warning in the_plan.warnings:
-        world.say(_("Warning: {warning}").format(warning=warning))
+        world.say(_("Warning: {warning}").format(warning=warning.text))
     if not update.changed:
         world.say(_(".env is up to date; nothing to change."))
         return 0
