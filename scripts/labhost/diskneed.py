@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from labkit.i18n import _
+
 GB = 1024**3
 # The base pulled and unpacked, plus the lab layer, by flavour (rocm/tensorflow images are tens
 # of GB unpacked, TensorFlow's -gpu images over ten).
@@ -28,10 +30,17 @@ class DiskNeed:
 def decide(*, flavour: str, lab_image_present: bool, base_present: bool) -> DiskNeed:
     """The space the start needs for its images (datasets and caches come on top)."""
     if lab_image_present:
-        return DiskNeed(0, f"the {flavour} image is already built")
+        return DiskNeed(0, _("the {flavour} image is already built").format(flavour=flavour))
     if base_present:
-        return DiskNeed(LAB_LAYER, f"the lab layer on the {flavour} base already here needs about {LAB_LAYER // GB} GB")
+        return DiskNeed(
+            LAB_LAYER,
+            _("the lab layer on the {flavour} base already here needs about {gb} GB").format(
+                flavour=flavour, gb=LAB_LAYER // GB
+            ),
+        )
     return DiskNeed(
         FIRST_START[flavour],
-        f"the {flavour} image (its base and the lab layer) needs about {FIRST_START[flavour] // GB} GB",
+        _("the {flavour} image (its base and the lab layer) needs about {gb} GB").format(
+            flavour=flavour, gb=FIRST_START[flavour] // GB
+        ),
     )

@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
+from labkit.i18n import _
+
 from labhost import compose
 from labhost.docker import Runner
 
@@ -20,12 +22,20 @@ def message(kills: int, container_killed: bool, limit: str | None) -> str | None
     """One line for the student, or None when nothing was killed for memory."""
     if kills == 0 and not container_killed:
         return None
-    what = "the lab itself was stopped" if container_killed else f"{kills} process(es) in the lab were stopped"
+    what = (
+        _("the lab itself was stopped")
+        if container_killed
+        else _("{kills} process(es) in the lab were stopped").format(kills=kills)
+    )
     if limit and limit != "0":
-        fix = f"raise LAB_MEMORY_LIMIT (now {limit}) in .env, or use a smaller batch size or dataset"
+        fix = _("raise LAB_MEMORY_LIMIT (now {limit}) in .env, or use a smaller batch size or dataset").format(
+            limit=limit
+        )
     else:
-        fix = "the computer ran out of memory: close other programs, or use a smaller batch size or dataset"
-    return f"Out of memory: {what} (a notebook kernel that died just now is the usual sign). Fix: {fix}."
+        fix = _("the computer ran out of memory: close other programs, or use a smaller batch size or dataset")
+    return _("Out of memory: {what} (a notebook kernel that died just now is the usual sign). Fix: {fix}.").format(
+        what=what, fix=fix
+    )
 
 
 def memory_report(run: Runner, flavour: str, env: Mapping[str, str], now: datetime | None = None) -> str | None:

@@ -61,9 +61,13 @@ class AmdGpu:
 
     @property
     def name(self) -> str:
-        kind = "integrated" if self.integrated else "discrete"
-        units = f"{self.compute_units} compute units" if self.compute_units else f"{self.simd_count} SIMDs"
-        target = self.target.llvm_name if self.target else "unknown target"
+        kind = _("integrated") if self.integrated else _("discrete")
+        units = (
+            _("{count} compute units").format(count=self.compute_units)
+            if self.compute_units
+            else _("{count} SIMDs").format(count=self.simd_count)
+        )
+        target = self.target.llvm_name if self.target else _("unknown target")
         return f"{target} ({kind}, {units}, /dev/dri/renderD{self.render_minor})"
 
     @property
@@ -131,8 +135,10 @@ def decide(gpu: AmdGpu, supported: SupportedTargets) -> gfx.OverrideDecision:
             "unknown",
             None,
             False,
-            "the kernel does not say which GPU target this is (no gfx_target_version in KFD's topology): "
-            "update the kernel",
+            _(
+                "the kernel does not say which GPU target this is (no gfx_target_version in KFD's topology): "
+                "update the kernel"
+            ),
         )
     return gfx.decide_override(gpu.target, list(supported.targets))
 
@@ -168,20 +174,20 @@ def skipped_cards(facts: HostFacts, gpus: list[AmdGpu]) -> list[DrmCard]:
 def skipped_note(cards: list[DrmCard], *, kfd_present: bool) -> str:
     names = ", ".join(f"{c.name} (PCI {c.pci_slot or '?'}, 1002:{c.device_id:04x})" for c in cards)
     if not kfd_present:
-        return (
-            f"the kernel sees the AMD GPU {names}, but the amdgpu driver's compute part (KFD) is not loaded "
+        return _(
+            "the kernel sees the AMD GPU {names}, but the amdgpu driver's compute part (KFD) is not loaded "
             "(no /sys/class/kfd): `sudo dmesg | grep -i kfd` says why; a kernel built without CONFIG_HSA_AMD has none"
-        )
+        ).format(names=names)
     # amdkfd's own words (drivers/gpu/drm/amd/amdkfd/kfd_device.c): "kfd kfd: amdgpu: skipped
     # device 1002:67df, PCI rejects atomics" (slot or board without PCIe atomics) and
     # "... GC IP 0b0004 not supported in kfd" / "TAHITI not supported in kfd" (kernel too old
     # for the chip, or a chip ROCm never supported).
-    return (
-        f"the kernel sees the AMD GPU {names}, but ROCm's driver (amdkfd) did not register it: "
+    return _(
+        "the kernel sees the AMD GPU {names}, but ROCm's driver (amdkfd) did not register it: "
         "`sudo dmesg | grep kfd` says why: 'skipped device ..., PCI rejects atomics' (the slot or board "
         "lacks PCIe atomics: try another slot) or '... not supported in kfd' (a kernel too old for this GPU: "
         "update the kernel)"
-    )
+    ).format(names=names)
 
 
 def _nvidia_present(facts: HostFacts) -> bool:
@@ -199,8 +205,10 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         warnings.append(
             PlanWarning(
                 WarningKind.IMAGE,
-                "the ROCm image's TensorFlow prints its targets glued together ('gfx1030gfx1100'): it is the broken "
-                "tensorflow-rocm 2.14.0.600 build, which rejects overridden cards; pin another image",
+                _(
+                    "the ROCm image's TensorFlow prints its targets glued together ('gfx1030gfx1100'): it is the "
+                    "broken tensorflow-rocm 2.14.0.600 build, which rejects overridden cards; pin another image"
+                ),
             )
         )
     if _nvidia_present(facts):
@@ -214,7 +222,7 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         warnings.append(PlanWarning(WarningKind.SKIPPED_CARD, skipped_note(skipped, kfd_present=facts.kfd_present)))
     if not gpus:
         if skipped:
-            reason = skipped_note(skipped, kfd_present=facts.kfd_present) + "; the CPU lab runs"
+            reason = _("{note}; the CPU lab runs").format(note=skipped_note(skipped, kfd_present=facts.kfd_present))
         elif facts.cards:
             vendors = ", ".join(sorted({c.vendor for c in facts.cards}))
             reason = _("no GPU this lab can use ({vendors}); the CPU lab runs").format(vendors=vendors)
@@ -228,11 +236,11 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
         names = ", ".join(g.name for g in gpus)
         return Plan("cpu", f"{names}: {decision.reason}", gpu, decision, warnings=tuple(warnings), env=_base_env("cpu"))
     if gpu.display_only:
-        reason = (
-            f"the only GPU, {gpu.name}, is a display engine: with {gpu.compute_units} compute units it trains "
-            f"slower than the CPU (ROCm could use it with HSA_OVERRIDE_GFX_VERSION={decision.override or 'unset'}, "
+        reason = _(
+            "the only GPU, {gpu}, is a display engine: with {units} compute units it trains "
+            "slower than the CPU (ROCm could use it with HSA_OVERRIDE_GFX_VERSION={value}, "
             "but the CPU lab is faster); the CPU lab runs"
-        )
+        ).format(gpu=gpu.name, units=gpu.compute_units, value=decision.override or _("unset"))
         # No decision: no override is recommended for a card the lab does not use.
         return Plan("cpu", reason, gpu, None, warnings=tuple(warnings), env=_base_env("cpu"))
 
@@ -240,7 +248,9 @@ def make_plan(facts: HostFacts, supported: SupportedTargets) -> Plan:
     reason = decision.reason
     if visible is not None:
         others = ", ".join(g.name for g in gpus if g is not gpu)
-        reason += f"; uses GPU {gpu.index} {gpu.name} only (ROCR_VISIBLE_DEVICES={visible}), not {others}"
+        reason += _("; uses GPU {index} {gpu} only (ROCR_VISIBLE_DEVICES={visible}), not {others}").format(
+            index=gpu.index, gpu=gpu.name, visible=visible, others=others
+        )
     if decision.warning:
         warnings.append(PlanWarning(WarningKind.CARD, decision.warning))
     if gpu.integrated:

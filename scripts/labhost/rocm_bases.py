@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from labkit import gfx
+from labkit.i18n import N_, _
 
 from labhost.targets import SupportedTargets
 
@@ -31,7 +32,7 @@ class RocmBase:
     rocm_version: str
     tensorflow: str
     documented_targets: tuple[str, ...]
-    source: str  # where the documented list comes from
+    source: str  # where the documented list comes from (a catalogue key: shown through _())
 
     @property
     def env(self) -> dict[str, str]:
@@ -51,7 +52,7 @@ PINNED_BASE = RocmBase(
     documented_targets=tuple(
         "gfx908 gfx90a gfx940 gfx941 gfx942 gfx1030 gfx1100 gfx1101 gfx1102 gfx1200 gfx1201".split()
     ),
-    source="AMD's build recipe for TensorFlow r2.18 (ROCm/tensorflow-upstream setup.rocm.sh, PRs #2832, #2836)",
+    source=N_("AMD's build recipe for TensorFlow r2.18 (ROCm/tensorflow-upstream setup.rocm.sh, PRs #2832, #2836)"),
 )
 
 # AMD's TensorFlow install page, "validated for ROCm 7.2.4": rocm/tensorflow:rocm7.2.4-py3.12-
@@ -68,7 +69,7 @@ NEWER_BASE = RocmBase(
     documented_targets=tuple(
         "gfx908 gfx90a gfx942 gfx950 gfx1030 gfx1100 gfx1101 gfx1102 gfx1150 gfx1151 gfx1200 gfx1201".split()
     ),
-    source="AMD's build recipe for TensorFlow 2.20 (ROCm/tensorflow-upstream manylinux_2_28 images, PR #3181)",
+    source=N_("AMD's build recipe for TensorFlow 2.20 (ROCm/tensorflow-upstream manylinux_2_28 images, PR #3181)"),
 )
 
 KNOWN_BASES = (PINNED_BASE, NEWER_BASE)
@@ -100,7 +101,9 @@ def targets_from_file(text: str, image: str) -> SupportedTargets | None:
         return None
     joined = " ".join(str(name) for name in names)
     return SupportedTargets(
-        tuple(gfx.parse_target_list(joined)), f"read from image {image} (its TensorFlow's own libraries)", joined
+        tuple(gfx.parse_target_list(joined)),
+        _("read from image {image} (its TensorFlow's own libraries)").format(image=image),
+        joined,
     )
 
 
@@ -109,11 +112,18 @@ def documented(base_image: str, why: str) -> SupportedTargets:
     `why` says why the image could not be read (not built, no Docker, built before this)."""
     base = known_base(base_image)
     if base is None:
-        return SupportedTargets((), f"unknown: {why}, and {base_image} is not a base this lab knows; build the image")
+        return SupportedTargets(
+            (),
+            _("unknown: {why}, and {base} is not a base this lab knows; build the image").format(
+                why=why, base=base_image
+            ),
+        )
     text = " ".join(base.documented_targets)
     return SupportedTargets(
         tuple(gfx.parse_target_list(text)),
-        f"documented for {base_image}, not read from the image ({why}): {base.source}",
+        _("documented for {base}, not read from the image ({why}): {source}").format(
+            base=base_image, why=why, source=_(base.source)
+        ),
         text,
     )
 
@@ -142,14 +152,29 @@ def recommend_newer(
         then = gfx.decide_override(target, list(newer))
         if now.usable or not then.usable:
             continue
-        how = "natively" if then.override is None else f"with HSA_OVERRIDE_GFX_VERSION={then.override}"
+        how = (
+            _("natively")
+            if then.override is None
+            else _("with HSA_OVERRIDE_GFX_VERSION={value}").format(value=then.override)
+        )
         settings = " and ".join(f"{key}={value}" for key, value in NEWER_BASE.env.items())
         return Recommendation(
             NEWER_BASE,
             target.llvm_name,
-            f"{target.llvm_name} has no kernels in {current_base}; {NEWER_BASE.base_image} "
-            f"(TensorFlow {NEWER_BASE.tensorflow}) runs it {how} (its targets {newer_source})",
-            f"ask your instructor for the newer ROCm base (docs/rocm-bases.md): {settings} in .env, "
-            "then `scripts/lab setup` and `scripts/lab up` (a large download; ask for an offline copy)",
+            _(
+                "{target} has no kernels in {current}; {newer} (TensorFlow {tensorflow}) runs it {how} "
+                "(its targets {source})"
+            ).format(
+                target=target.llvm_name,
+                current=current_base,
+                newer=NEWER_BASE.base_image,
+                tensorflow=NEWER_BASE.tensorflow,
+                how=how,
+                source=newer_source,
+            ),
+            _(
+                "ask your instructor for the newer ROCm base (docs/rocm-bases.md): {settings} in .env, "
+                "then `scripts/lab setup` and `scripts/lab up` (a large download; ask for an offline copy)"
+            ).format(settings=settings),
         )
     return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.hostfacts import flavour as hostflavour
+from labkit.i18n import _
 from labkit.settings import effective
 
 from labhost import checks, compose, docker, facts, plan, rocm_bases
@@ -30,11 +31,11 @@ def image_targets(world: World, base: str, image: str) -> plan.SupportedTargets:
     assert world.run is not None
     labels = docker.image_labels(world.run, image)
     if labels is None:
-        return rocm_bases.documented(base, f"image {image} is not built here")
+        return rocm_bases.documented(base, _("image {image} is not built here").format(image=image))
     path = labels.get(rocm_bases.TARGETS_FILE_LABEL, rocm_bases.TARGETS_FILE)
     text = docker.image_file(world.run, image, path)
     found = rocm_bases.targets_from_file(text, image) if text else None
-    return found or rocm_bases.documented(base, f"image {image} records no list: rebuild it")
+    return found or rocm_bases.documented(base, _("image {image} records no list: rebuild it").format(image=image))
 
 
 def compose_rocm_text(world: World) -> str:
@@ -62,9 +63,9 @@ def survey(world: World, *, ask_docker: bool = True) -> Survey:
         supported = supported_targets(world, values)
         newer = image_targets(world, rocm_bases.NEWER_BASE.base_image, rocm_bases.NEWER_BASE.lab_image)
     else:
-        base, _ = rocm_bases.configured(dict(values), compose_rocm_text(world))
-        supported = rocm_bases.documented(base, "Docker is not usable")
-        newer = rocm_bases.documented(rocm_bases.NEWER_BASE.base_image, "Docker is not usable")
+        base, _image = rocm_bases.configured(dict(values), compose_rocm_text(world))
+        supported = rocm_bases.documented(base, _("Docker is not usable"))
+        newer = rocm_bases.documented(rocm_bases.NEWER_BASE.base_image, _("Docker is not usable"))
     return Survey(host, engine, supported, plan.make_plan(host, supported), env, newer)
 
 

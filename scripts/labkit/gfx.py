@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from labkit.i18n import N_, _
+
 OVERRIDE_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 LLVM_NAME_PATTERN = re.compile(r"^gfx([0-9]{1,2})([0-9a-f])([0-9a-f])$")
 
@@ -51,7 +53,7 @@ def from_kfd_properties(text: str) -> GfxTarget | None:
     KFD describes the silicon, so this is the card's real target even under an override.
     """
     for line in text.splitlines():
-        key, _, value = line.strip().partition(" ")
+        key, _sep, value = line.strip().partition(" ")
         if key == "gfx_target_version" and value.strip().isdigit():
             return from_kfd_version(int(value.strip()))
     return None
@@ -81,18 +83,21 @@ def from_override(value: str) -> GfxTarget | None:
     return GfxTarget(*(int(part) for part in match.groups()))
 
 
-# Targets no current ROCm TensorFlow image can use, with the reason a student is told.
+# Targets no current ROCm TensorFlow image can use, with the reason a student is told
+# (English keys of the catalogue: decide_override translates them when it builds its reason).
 UNUSABLE_TARGETS: dict[str, str] = {
-    "gfx803": "Polaris (RX 470/480/570/580) support was removed from ROCm; use the CPU lab",
-    "gfx1010": "RDNA1 (RX 5700) is not supported by current ROCm images; use the CPU lab",
-    "gfx1011": "RDNA1 (Radeon Pro 5600M) is not supported by current ROCm images; use the CPU lab",
-    "gfx1012": "RDNA1 (RX 5500) is not supported by current ROCm images; use the CPU lab",
+    "gfx803": N_("Polaris (RX 470/480/570/580) support was removed from ROCm; use the CPU lab"),
+    "gfx1010": N_("RDNA1 (RX 5700) is not supported by current ROCm images; use the CPU lab"),
+    "gfx1011": N_("RDNA1 (Radeon Pro 5600M) is not supported by current ROCm images; use the CPU lab"),
+    "gfx1012": N_("RDNA1 (RX 5500) is not supported by current ROCm images; use the CPU lab"),
 }
 
 # Targets that work with an override but are known to misbehave; the student is warned.
 UNRELIABLE_WITH_OVERRIDE: dict[str, str] = {
-    "gfx1103": "the Radeon 780M with HSA_OVERRIDE_GFX_VERSION=11.0.0 is known to page-fault "
-    "under load; save often, or use the CPU lab for long runs",
+    "gfx1103": N_(
+        "the Radeon 780M with HSA_OVERRIDE_GFX_VERSION=11.0.0 is known to page-fault "
+        "under load; save often, or use the CPU lab for long runs"
+    ),
 }
 
 
@@ -122,37 +127,44 @@ def donor_for(target: GfxTarget) -> GfxTarget | None:
 
 
 def decide_override(target: GfxTarget, supported: list[GfxTarget]) -> OverrideDecision:
-    """Pick the override for `target` given the targets the image's TensorFlow supports."""
+    """Pick the override for `target` given the targets the image's TensorFlow supports.
+    The reason and warning are in the student's language (read at call time)."""
     name = target.llvm_name
     if name in UNUSABLE_TARGETS:
-        return OverrideDecision(name, None, False, UNUSABLE_TARGETS[name])
+        return OverrideDecision(name, None, False, _(UNUSABLE_TARGETS[name]))
     if target in supported:
         # Overriding a target the image supports has crashed ROCm: never do it.
-        return OverrideDecision(name, None, True, f"{name} is supported by this image natively")
+        return OverrideDecision(name, None, True, _("{target} is supported by this image natively").format(target=name))
     donor = donor_for(target)
     if donor is None or donor == target:
         return OverrideDecision(
             name,
             None,
             False,
-            f"{name} is not supported by this image and has no safe stand-in target; "
-            "an override across families or major versions crashes ROCm",
+            _(
+                "{target} is not supported by this image and has no safe stand-in target; "
+                "an override across families or major versions crashes ROCm"
+            ).format(target=name),
         )
     if donor not in supported:
         return OverrideDecision(
             name,
             None,
             False,
-            f"{name} could run as {donor.llvm_name}, but this image supports neither; "
-            "pin an image whose TensorFlow lists one of them",
+            _(
+                "{target} could run as {donor}, but this image supports neither; "
+                "pin an image whose TensorFlow lists one of them"
+            ).format(target=name, donor=donor.llvm_name),
         )
+    risk = UNRELIABLE_WITH_OVERRIDE.get(name)
     return OverrideDecision(
         name,
         donor.override_value,
         True,
-        f"{name} is not in this image's list; it runs as {donor.llvm_name} "
-        f"with HSA_OVERRIDE_GFX_VERSION={donor.override_value}",
-        UNRELIABLE_WITH_OVERRIDE.get(name),
+        _("{target} is not in this image's list; it runs as {donor} with HSA_OVERRIDE_GFX_VERSION={value}").format(
+            target=name, donor=donor.llvm_name, value=donor.override_value
+        ),
+        _(risk) if risk else None,
     )
 
 

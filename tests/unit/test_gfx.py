@@ -136,3 +136,38 @@ def test_glued_list_is_detected_and_its_glued_names_are_not_parsed() -> None:
 
 def test_comma_separated_list_is_not_glued() -> None:
     assert gfx.has_glued_targets("gfx1030, gfx1100, gfx900") is False
+
+
+@pytest.mark.parametrize(("target", "supported"), list(all_decisions()))
+def test_vietnamese_changes_the_words_never_the_decision(monkeypatch, target, supported) -> None:
+    # The host's doctor and the container's diagnosis share these reasons: LAB_LANG picks
+    # their language at call time, and the override itself is the same in every language.
+    monkeypatch.setenv("LAB_LANG", "en")
+    english = gfx.decide_override(target, supported)
+    monkeypatch.setenv("LAB_LANG", "vi")
+    vietnamese = gfx.decide_override(target, supported)
+
+    assert (vietnamese.target, vietnamese.override, vietnamese.usable) == (
+        english.target,
+        english.override,
+        english.usable,
+    )
+    assert vietnamese.reason != english.reason
+    assert target.llvm_name in vietnamese.reason or target.llvm_name in gfx.UNUSABLE_TARGETS
+    assert (vietnamese.warning is None) == (english.warning is None)
+    assert vietnamese.warning != english.warning or vietnamese.warning is None
+    if vietnamese.override:
+        assert f"HSA_OVERRIDE_GFX_VERSION={vietnamese.override}" in vietnamese.reason
+
+
+def test_the_unusable_and_unreliable_lists_are_translated_where_shown(monkeypatch) -> None:
+    monkeypatch.setenv("LAB_LANG", "vi")
+
+    assert gfx.decide_override(gfx.from_llvm_name("gfx803"), R218).reason == (
+        "ROCm đã bỏ hỗ trợ Polaris (RX 470/480/570/580); hãy dùng lab CPU"
+    )
+    assert gfx.decide_override(gfx.from_llvm_name("gfx1103"), R218).warning.startswith(
+        "Radeon 780M với HSA_OVERRIDE_GFX_VERSION=11.0.0 hay bị lỗi page fault"
+    )
+    # The tables themselves stay the English catalogue keys.
+    assert gfx.UNUSABLE_TARGETS["gfx803"].startswith("Polaris (RX 470/480/570/580) support was removed")
