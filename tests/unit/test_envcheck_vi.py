@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from labhost.envfile import EnvFile, validate
-from labkit import entrypoint, envcheck
+from labkit import entrypoint, envcheck, i18n
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -194,3 +194,20 @@ def test_troubleshooting_headings_are_the_override_messages_students_see(monkeyp
     monkeypatch.setenv("LAB_LANG", lang)
     problem = only_line({"HSA_OVERRIDE_GFX_VERSION": value})
     assert f"{problem.key}: {problem.message}" in headings(page)
+
+
+@pytest.mark.parametrize(("lang", "page"), [("en", "troubleshooting.md"), ("vi", "troubleshooting.vi.md")])
+def test_troubleshooting_heading_is_the_group_clash_students_see(monkeypatch, lang, page):
+    monkeypatch.setenv("LAB_LANG", lang)
+    problem = only_line({"LAB_RENDER_GID": "110", "LAB_KFD_GID": "110"})
+    assert f"{problem.key}: {problem.message}" in headings(page)
+
+
+@pytest.mark.parametrize(("lang", "page"), [("en", "troubleshooting.md"), ("vi", "troubleshooting.vi.md")])
+def test_troubleshooting_heading_is_the_rename_notice_the_container_prints(monkeypatch, lang, page):
+    # entrypoint prints each notice as "NOTICE: {notice}." before the GPU check; the heading
+    # is that line without its full stop.
+    monkeypatch.setenv("LAB_LANG", lang)
+    (notice,) = envcheck.notices({"LAB_VIDEO_GID": "44"})
+    line = i18n._("NOTICE: {notice}.").format(notice=notice)
+    assert line.removesuffix(".") in headings(page)
