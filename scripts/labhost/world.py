@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from labkit.i18n import _
+
 from labhost import compose, docker, facts
 from labhost.envfile import EnvFile
 
@@ -26,7 +28,7 @@ def interactive(argv: Sequence[str], cwd: Path) -> int:
     try:
         return subprocess.run(list(argv), cwd=cwd, check=False).returncode
     except FileNotFoundError:
-        print(f"{argv[0]}: command not found; run `scripts/lab doctor`", file=sys.stderr)
+        print(_("{command}: command not found; run `scripts/lab doctor`").format(command=argv[0]), file=sys.stderr)
         return 127
 
 

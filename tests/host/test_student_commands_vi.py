@@ -10,6 +10,7 @@ import json
 import pytest
 from fakeworld import GB, err, make_world, out
 from labhost import cli
+from labhost import world as lab_world
 from labhost.docker import Completed
 
 
@@ -125,3 +126,18 @@ def test_newer_rocm_base_advice_in_vietnamese(tmp_path, monkeypatch) -> None:
     assert "`scripts/lab setup` và `scripts/lab up`" in base["fix"]
     assert {name: c["status"] for name, c in vietnamese.items()} == {name: c["status"] for name, c in english.items()}
     assert english["rocm base"]["fix"].startswith("ask your instructor for the newer ROCm base")
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("vi", "hostvi2-no-such-docker: không tìm thấy lệnh này; hãy chạy `scripts/lab doctor`"),
+        ("en", "hostvi2-no-such-docker: command not found; run `scripts/lab doctor`"),
+    ],
+)
+def test_a_missing_docker_command_is_said_in_the_students_language(tmp_path, monkeypatch, capsys, lang, expected):
+    # What up/down/ps/logs print when the compose command they run does not exist.
+    use(monkeypatch, lang)
+
+    assert lab_world.interactive(["hostvi2-no-such-docker", "compose", "ps"], tmp_path) == 127
+    assert capsys.readouterr().err.strip() == expected
