@@ -68,6 +68,8 @@ class Context:
     disk_free: int | None = None
     image_present: bool = False
     base_present: bool = False  # the flavour's base image is in the engine: only the lab layer is built
+    base_image: str = ""  # the base the flavour's image is built on (compose's merged model)
+    base_architecture: str | None = None  # that base's own architecture, when it is in the engine
     port_free: bool | None = None
     compose_rocm: str = ""  # compose.rocm.yaml's text: what the ROCm stack gives its container
     system: str = "Linux"  # platform.system(): "Linux", "Darwin" (macOS)

@@ -52,6 +52,7 @@ class DockerFacts:
     cdi_spec_dirs: tuple[str, ...] = ()
     lab_ports: str = ""
     mem_total: int | None = None  # bytes of memory containers run in (a VM's on Docker Desktop)
+    architecture: str | None = None  # the engine's machine, as `docker info` says it: x86_64, aarch64
 
     @property
     def usable(self) -> bool:
@@ -146,6 +147,7 @@ def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> Do
         root_dir=_text(info, "DockerRootDir"),
         cdi_spec_dirs=_names(info.get("CDISpecDirs")),
         mem_total=int(info["MemTotal"]) if str(info.get("MemTotal", "")).isdigit() else None,
+        architecture=_text(info, "Architecture"),
         lab_ports=ports.stdout.strip() if ports.returncode == 0 else "",
     )
 
@@ -176,6 +178,12 @@ def image_labels(run: Runner, image: str) -> dict[str, str] | None:
     if not isinstance(labels, dict):
         return {}
     return {str(key): value for key, value in labels.items() if isinstance(value, str)}
+
+
+def image_architecture(run: Runner, image: str) -> str | None:
+    """A local image's architecture (amd64, arm64), or None when the image is not here."""
+    done = run(["docker", "image", "inspect", "--format", "{{.Architecture}}", image])
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 def image_file(run: Runner, image: str, path: str) -> str | None:

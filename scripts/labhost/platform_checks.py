@@ -7,7 +7,8 @@ import re
 
 from labkit.i18n import _
 
-from labhost.checks import OK, WARN, CheckResult, Context
+from labhost import arm64
+from labhost.checks import FAIL, OK, WARN, CheckResult, Context
 
 # WSL2 mounts Windows drives under /mnt/<letter> (DrvFs, through 9P): slow for many small
 # files and without Linux owners or modes (Microsoft's WSL docs: "store your files in the
@@ -29,6 +30,42 @@ def macos(ctx: Context) -> CheckResult | None:
     )
 
 
+def cpu_base_architecture(ctx: Context) -> CheckResult | None:
+    """On an arm64 engine, the CPU lab must be built on an arm64 base (labhost.arm64 says why)."""
+    if not ctx.docker.usable or ctx.flavour != "cpu" or not ctx.base_image:
+        return None
+    verdict = arm64.judge_cpu_base(
+        engine_architecture=ctx.docker.architecture,
+        base_image=ctx.base_image,
+        base_architecture=ctx.base_architecture,
+    )
+    if verdict is None:
+        return None
+    if verdict.ok:
+        native = _("the CPU lab builds natively for arm64 on {base}").format(base=ctx.base_image)
+        return CheckResult("arm64", OK, native)
+    if verdict.problem == "not-built":
+        detail = _("the arm64 base {base} is not built yet").format(base=ctx.base_image)
+    elif verdict.problem == "built-for-other":
+        detail = _("this Docker runs arm64, but the base {base} is built for {architecture}").format(
+            base=ctx.base_image, architecture=ctx.base_architecture
+        )
+    else:
+        detail = _("this Docker runs arm64, but {base} exists for amd64 only").format(base=ctx.base_image)
+    if verdict.command is None:
+        fix = _("build an arm64 TensorFlow base from {recipe} and name it in LAB_BASE_IMAGE in .env").format(
+            recipe=arm64.RECIPE
+        )
+    elif verdict.arm64_base == ctx.base_image:
+        fix = _("build it once: {command}").format(command=verdict.command)
+    else:
+        fix = _("build the arm64 base once: {command}, then put LAB_BASE_IMAGE={image} in .env").format(
+            command=verdict.command, image=verdict.arm64_base
+        )
+    # Emulated, TensorFlow aborts on its first AVX instruction: the lab cannot start at all.
+    return CheckResult("arm64", FAIL, detail, fix)
+
+
 def wsl_work_folder(ctx: Context) -> CheckResult | None:
     if not ctx.host.is_wsl:
         return None
@@ -45,4 +82,4 @@ def wsl_work_folder(ctx: Context) -> CheckResult | None:
     )
 
 
-CHECKS = (macos, wsl_work_folder)
+CHECKS = (macos, cpu_base_architecture, wsl_work_folder)

@@ -77,12 +77,16 @@ def context(world: World, s: Survey) -> checks.Context:
     work_path = work_path if work_path.is_absolute() else world.repo / work_path
     flavour = hostflavour.in_use(configured=values.get("LAB_FLAVOUR"), detected=s.plan.flavour)
     image_present = base_present = False
+    bases: tuple[str, ...] = ()
+    base_architecture = None
     if s.engine.usable:
         assert world.run is not None
         images = world.run(compose.command(flavour, "config", "--images"))
         image_present = _all_here(world, images.stdout.split() if images.returncode == 0 else [])
         model = world.run(compose.command(flavour, "config", "--format", "json"))
-        base_present = _all_here(world, docker.build_bases(model.stdout) if model.returncode == 0 else ())
+        bases = docker.build_bases(model.stdout) if model.returncode == 0 else ()
+        base_present = _all_here(world, bases)
+        base_architecture = docker.image_architecture(world.run, bases[0]) if bases else None
     port = effective(values, "LAB_PORT") or ""
     address = effective(values, "LAB_BIND_ADDRESS") or ""
     return checks.Context(
@@ -98,6 +102,8 @@ def context(world: World, s: Survey) -> checks.Context:
         disk_free=world.disk_free(s.engine.root_dir) if s.engine.usable else None,
         image_present=image_present,
         base_present=base_present,
+        base_image=bases[0] if bases else "",
+        base_architecture=base_architecture,
         port_free=world.port_free(address, int(port)) if port.isdigit() else None,
         compose_rocm=_text(world.repo / compose.COMPOSE_FILES["rocm"][-1]),
         system=world.system,

@@ -6,8 +6,9 @@ import argparse
 import dataclasses
 
 from labkit.i18n import _
+from labkit.settings import effective
 
-from labhost import compose, envsetup, facts, memlimit, plan
+from labhost import arm64, compose, docker, envsetup, facts, memlimit, plan
 from labhost.commands import Command
 from labhost.commands.options import add_flavour
 from labhost.envfile import unified_diff, write_atomic
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace, world: World) -> int:
     memory = memlimit.setting(chosen, s.engine.mem_total or memlimit.meminfo_total(world.root))
     if memory:
         the_plan = dataclasses.replace(the_plan, env={**the_plan.env, "LAB_MEMORY_LIMIT": memory})
+    the_plan, build_base = arm64_base(world, the_plan, s.engine, chosen_values=s.env.values() if s.env else {})
     example_path = world.repo / ".env.example"
     example = example_path.read_text() if example_path.is_file() else ""
     update = envsetup.update_env(existing, example, the_plan, user)
@@ -61,6 +63,10 @@ def run(args: argparse.Namespace, world: World) -> int:
     world.say(_("Stack: {flavour} ({reason})").format(flavour=the_plan.flavour, reason=the_plan.reason))
     for warning in the_plan.warnings:
         world.say(_("Warning: {warning}").format(warning=warning.text))
+    if build_base and not args.dry_run:
+        world.say(
+            _("Build the arm64 TensorFlow base once, before the first start: {command}").format(command=build_base)
+        )
     if not update.changed:
         world.say(_(".env is up to date; nothing to change."))
         return 0
@@ -75,6 +81,26 @@ def run(args: argparse.Namespace, world: World) -> int:
         _("Start the lab: scripts/lab up   (or: {command})").format(command=compose.shown(compose.up(the_plan.flavour)))
     )
     return 0
+
+
+def arm64_base(
+    world: World, the_plan: plan.Plan, engine: docker.DockerFacts, *, chosen_values: dict[str, str]
+) -> tuple[plan.Plan, str | None]:
+    """On an arm64 engine the CPU lab needs an arm64 base (labhost.arm64): name it in .env,
+    and return the command that builds it when it is not in the engine yet."""
+    if the_plan.flavour != "cpu" or not arm64.is_arm64(engine.architecture) or world.run is None:
+        return the_plan, None
+    base = effective(chosen_values, "LAB_BASE_IMAGE") or ""
+    verdict = arm64.judge_cpu_base(
+        engine_architecture=engine.architecture,
+        base_image=base,
+        base_architecture=docker.image_architecture(world.run, base) if base else None,
+    )
+    if verdict is None or verdict.ok or verdict.arm64_base is None:
+        return the_plan, None
+    the_plan = dataclasses.replace(the_plan, env={**the_plan.env, "LAB_BASE_IMAGE": verdict.arm64_base})
+    built = arm64.is_arm64(docker.image_architecture(world.run, verdict.arm64_base))
+    return the_plan, None if built else verdict.command
 
 
 COMMAND = Command(

@@ -8,7 +8,7 @@ from labkit.envcheck import notices
 from labkit.i18n import _
 from labkit.settings import effective
 
-from labhost import checks, compose
+from labhost import checks, compose, platform_checks
 from labhost.commands import Command
 from labhost.commands.memory_note import say_memory_kills
 from labhost.commands.options import add_flavour
@@ -17,7 +17,8 @@ from labhost.survey import context, lab_flavour, survey
 from labhost.world import World, read_env
 
 # What must hold before `up` starts anything (the doctor runs the same checks), in the order
-# a student fixes them: Docker usable, the GPU's device files there and openable with the
+# a student fixes them: Docker usable, a CPU base that runs on this engine (arm64: an amd64
+# TensorFlow aborts under emulation), the GPU's device files there and openable with the
 # groups .env gives (no disk space helps a host without /dev/kfd), room for what still has to
 # be pulled or built (labhost.diskneed: a build that fills the disk dies half-way with a cryptic
 # error), the port free, the work folder usable.
@@ -25,6 +26,7 @@ START_CHECKS = (
     checks.docker_cli,
     checks.docker_engine,
     checks.compose_v2,
+    platform_checks.cpu_base_architecture,
     checks.device_files,
     checks.disk,
     checks.port,
