@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from labkit.i18n import N_
+from labkit.i18n import N_, _
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 OUT_OF_MEMORY = N_("The GPU ran out of memory during the check")
@@ -35,9 +35,11 @@ def gpu_out_of_memory(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         OUT_OF_MEMORY,
-        "close what else uses the GPU (another lab or notebook, a game, "
-        "a browser with hardware acceleration), keep TF_FORCE_GPU_ALLOW_GROWTH=true in .env, "
-        "then start again",
+        _(
+            "close what else uses the GPU (another lab or notebook, a game, "
+            "a browser with hardware acceleration), keep TF_FORCE_GPU_ALLOW_GROWTH=true in .env, "
+            "then start again"
+        ),
     )
 
 

@@ -43,7 +43,7 @@ import re
 from collections.abc import Mapping
 
 from labkit import cuda_arch
-from labkit.i18n import N_
+from labkit.i18n import N_, _
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 NVIDIA_OVERLAY = "`docker compose -f compose.yaml -f compose.nvidia.yaml up`"
@@ -110,9 +110,11 @@ def no_devices(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         NO_DEVICES,
-        f"start the lab with both files: {NVIDIA_OVERLAY}; on the host install the "
-        "NVIDIA Container Toolkit, run `sudo nvidia-ctk runtime configure --runtime=docker` and "
-        "restart Docker",
+        _(
+            "start the lab with both files: {command}; on the host install the "
+            "NVIDIA Container Toolkit, run `sudo nvidia-ctk runtime configure --runtime=docker` and "
+            "restart Docker"
+        ).format(command=NVIDIA_OVERLAY),
     )
 
 
@@ -120,12 +122,18 @@ def driver_library_mismatch(facts: Facts) -> Verdict | None:
     if MISMATCH_PATTERN.search(facts.log) is None or not _no_working_gpu(facts):
         return None
     found = VERSIONS_PATTERN.search(facts.log)
-    versions = f" (kernel module {found['kernel']}, library {found['dso']})" if found else ""
+    versions = (
+        _(" (kernel module {kernel}, library {library})").format(kernel=found["kernel"], library=found["dso"])
+        if found
+        else ""
+    )
     return verdict(
         "fail",
         DRIVER_LIBRARY_MISMATCH,
-        f"reboot the computer: the NVIDIA kernel module and its "
-        f"libraries have different versions{versions}, which only a reboot (or reloading the module) fixes",
+        _(
+            "reboot the computer: the NVIDIA kernel module and its libraries have different "
+            "versions{versions}, which only a reboot (or reloading the module) fixes"
+        ).format(versions=versions),
     )
 
 
@@ -133,14 +141,17 @@ def driver_too_old(facts: Facts) -> Verdict | None:
     if TOO_OLD_PATTERN.search(facts.log) is None or not _no_working_gpu(facts):
         return None
     cuda = facts.build.get("cuda_version")
-    needs = f"CUDA {cuda}" if cuda else "this image's CUDA"
-    have = f" (it is {facts.probe['cuda_driver']})" if facts.probe.get("cuda_driver") else ""
+    needs = f"CUDA {cuda}" if cuda else _("this image's CUDA")
+    driver = facts.probe.get("cuda_driver")
+    have = _(" (it is {version})").format(version=driver) if driver else ""
     return verdict(
         "fail",
         DRIVER_TOO_OLD,
-        f"update the host's NVIDIA driver{have} to one that supports {needs} "
-        "(`nvidia-smi` shows the highest CUDA version the driver supports) and reboot; or ask your "
-        "instructor for an image built on an older TensorFlow",
+        _(
+            "update the host's NVIDIA driver{have} to one that supports {needs} "
+            "(`nvidia-smi` shows the highest CUDA version the driver supports) and reboot; or ask your "
+            "instructor for an image built on an older TensorFlow"
+        ).format(have=have, needs=needs),
     )
 
 
@@ -151,9 +162,11 @@ def nvml_failed(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         NVML_FAILED,
-        f"NVML said {match['reason'].strip()!r}: restart the lab (`docker compose "
-        "down`, then up again); if it repeats, run `nvidia-smi` on the host and reinstall the driver or "
-        "the NVIDIA Container Toolkit if that fails too",
+        _(
+            "NVML said {reason!r}: restart the lab (`docker compose down`, then up again); if it repeats, "
+            "run `nvidia-smi` on the host and reinstall the driver or the NVIDIA Container Toolkit if that "
+            "fails too"
+        ).format(reason=match["reason"].strip()),
     )
 
 
@@ -164,8 +177,10 @@ def cuinit_failed(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         CUINIT_FAILED,
-        f"cuInit said {match['error'].strip()}: run `nvidia-smi` on the host; "
-        "if it fails, reinstall the NVIDIA driver and reboot; after a suspend, a reboot usually clears it",
+        _(
+            "cuInit said {error}: run `nvidia-smi` on the host; "
+            "if it fails, reinstall the NVIDIA driver and reboot; after a suspend, a reboot usually clears it"
+        ).format(error=match["error"].strip()),
     )
 
 
@@ -176,14 +191,14 @@ def nvml_no_permission(facts: Facts) -> Verdict | None:
         path for path, state in facts.devices.items() if path.startswith("/dev/nvidia") and state == "denied"
     )
     if denied:
-        fix = (
-            f"the lab runs as your own user, not root, and may not open {', '.join(denied)}: on the host run "
-            f"`stat -c '%g %a' {denied[0]}`, then add that group number to the lab in compose.override.yaml "
+        fix = _(
+            "the lab runs as your own user, not root, and may not open {denied}: on the host run "
+            "`stat -c '%g %a' {first}`, then add that group number to the lab in compose.override.yaml "
             "(group_add under services: lab) or let the driver make its device files usable by everyone "
             "(NVreg_DeviceFileMode=0666, its default)"
-        )
+        ).format(denied=", ".join(denied), first=denied[0])
     else:
-        fix = (
+        fix = _(
             "the lab may open the NVIDIA device files, so a security module refuses NVML: with SELinux "
             "(Fedora, RHEL) run `sudo setsebool -P container_use_devices 1` on the host and start again"
         )
@@ -194,20 +209,31 @@ def libraries_missing(facts: Facts) -> Verdict | None:
     if DLOPEN_FAILED_PATTERN.search(facts.log) is None or not _no_working_gpu(facts):
         return None
     names = list(dict.fromkeys(match["name"] for match in LIBRARY_PATTERN.finditer(facts.log)))
-    said = f"TensorFlow could not load {', '.join(names)}" if names else "TensorFlow did not name the library"
+    said = (
+        _("TensorFlow could not load {names}").format(names=", ".join(names))
+        if names
+        else _("TensorFlow did not name the library")
+    )
     return verdict(
         "fail",
         LIBRARIES_MISSING,
-        f"{said}, so it runs without the GPU: rebuild the image (`{REBUILD}`), whose build installs "
-        "the CUDA libraries this TensorFlow asks for and stops if one cannot be loaded; an image without "
-        "them was built by an older lab or came from elsewhere (LAB_NVIDIA_IMAGE)",
+        _(
+            "{said}, so it runs without the GPU: rebuild the image (`{command}`), whose build installs "
+            "the CUDA libraries this TensorFlow asks for and stops if one cannot be loaded; an image without "
+            "them was built by an older lab or came from elsewhere (LAB_NVIDIA_IMAGE)"
+        ).format(said=said, command=REBUILD),
     )
+
+
+def _names(archs: tuple[cuda_arch.Arch, ...], kind: str) -> str:
+    """The build's architectures of one kind ("sass" or "ptx"), or "none" in the student's language."""
+    return ", ".join(arch.name for arch in archs if arch.kind == kind) or _("none")
 
 
 def _card(facts: Facts) -> tuple[str, str | None]:
     """The failing card's name and compute capability, from the probe or TensorFlow's log."""
     failing = [gpu for gpu in facts.gpus if gpu.get("error")] or facts.gpus
-    name = str(failing[0].get("device_name") or failing[0].get("name")) if failing else "this NVIDIA card"
+    name = str(failing[0].get("device_name") or failing[0].get("name")) if failing else _("this NVIDIA card")
     found = NOT_BUILT_FOR_PATTERN.search(facts.log)
     card = cuda_arch.parse_capability(failing[0].get("compute_capability")) if failing else None
     capability = found["capability"] if found else (f"{card[0]}.{card[1]}" if card else None)
@@ -223,15 +249,20 @@ def no_kernels_for_card(facts: Facts) -> Verdict | None:
         return None
     name, capability = _card(facts)
     archs = cuda_arch.parse_archs(facts.build.get("cuda_compute_capabilities", ""))
-    ptx = ", ".join(arch.name for arch in archs if arch.kind == "ptx") or "none"
-    tensorflow = f"TensorFlow {facts.probe.get('tensorflow')}" if facts.probe.get("tensorflow") else "This TensorFlow"
-    about = f"{name} (compute capability {capability})" if capability else name
+    ptx = _names(archs, "ptx")
+    version = facts.probe.get("tensorflow")
+    tensorflow = f"TensorFlow {version}" if version else _("This TensorFlow")
+    about = (
+        _("{name} (compute capability {capability})").format(name=name, capability=capability) if capability else name
+    )
     return verdict(
         "fail",
         NO_KERNELS,
-        f"{about} has no kernels in {tensorflow} (it has {cuda_arch.sass_list(archs)}, PTX {ptx}) and the "
-        "PTX does not compile for it (CUDA_ERROR_INVALID_PTX): use the CPU lab (`docker compose up`), or a "
-        "cloud GPU such as Colab for long training, until the class image has a TensorFlow built for this card",
+        _(
+            "{about} has no kernels in {tensorflow} (it has {sass}, PTX {ptx}) and the "
+            "PTX does not compile for it (CUDA_ERROR_INVALID_PTX): use the CPU lab (`docker compose up`), or a "
+            "cloud GPU such as Colab for long training, until the class image has a TensorFlow built for this card"
+        ).format(about=about, tensorflow=tensorflow, sass=_names(archs, "sass"), ptx=ptx),
     )
 
 
@@ -247,9 +278,11 @@ def kernel_notes(gpu: Mapping, build: Mapping) -> list[str]:
     if not found.ptx_only:
         return []
     return [
-        f"GPU {gpu.get('name')}: compute capability {found.card_text} has no prebuilt kernels here "
-        f"({cuda_arch.sass_list(archs)}); CUDA compiles them from PTX ({found.ptx.name}) on first use, "
-        "which can take many minutes, and keeps them in CUDA_CACHE_PATH on the cache volume for the next start"
+        _(
+            "GPU {gpu}: compute capability {capability} has no prebuilt kernels here ({sass}); CUDA compiles "
+            "them from PTX ({ptx}) on first use, which can take many minutes, and keeps them in "
+            "CUDA_CACHE_PATH on the cache volume for the next start"
+        ).format(gpu=gpu.get("name"), capability=found.card_text, sass=_names(archs, "sass"), ptx=found.ptx.name)
     ]
 
 

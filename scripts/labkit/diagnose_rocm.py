@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from labkit import gfx
-from labkit.i18n import N_
+from labkit.i18n import N_, _
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
@@ -37,15 +37,19 @@ OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
 # source (r2.18 prints gfx900 and gfx906, for which the wheel has no kernels). An override
 # is decided from the compiled list, never from the printed one.
 TARGETS_ENV = "LAB_ROCM_TF_TARGETS"
-CPU_LAB = "`docker compose up` (the CPU lab)"
+# Words a student reads are catalogue keys (N_), translated where a fix is built (_()), so
+# every fix is in the student's language; commands and variable names stay as typed.
+CPU_LAB = N_("`docker compose up` (the CPU lab)")
 ROCM_BUILD = "`docker compose -f compose.yaml -f compose.rocm.yaml build`"
 ROCM_REBUILD = "`docker compose -f compose.yaml -f compose.rocm.yaml build --pull`"
 # The two group slots of compose.rocm.yaml must together cover both devices and must differ
 # (compose refuses a group twice): `scripts/lab setup` computes them.
 GID_FIX = {
-    "/dev/kfd": "LAB_KFD_GID to the number `stat -c %g /dev/kfd` prints (leave it out when the "
-    "render node has that group too: one entry then covers both)",
-    "render": "LAB_RENDER_GID to the number `stat -c %g /dev/dri/renderD128` prints",
+    "/dev/kfd": N_(
+        "LAB_KFD_GID to the number `stat -c %g /dev/kfd` prints (leave it out when the "
+        "render node has that group too: one entry then covers both)"
+    ),
+    "render": N_("LAB_RENDER_GID to the number `stat -c %g /dev/dri/renderD128` prints"),
 }
 
 # Headlines: what the student reads, and the headings of docs/troubleshooting.md.
@@ -172,32 +176,51 @@ def card_target(facts: Facts) -> gfx.GfxTarget | None:
 def _why(decision: gfx.OverrideDecision) -> str:
     """The reason for a recommended override, without repeating the value itself."""
     donor = gfx.from_override(decision.override or "")
-    return f"{decision.target} is not in this image's list and runs as {donor.llvm_name if donor else '?'}"
+    return _("{target} is not in this image's list and runs as {donor}").format(
+        target=decision.target, donor=donor.llvm_name if donor else "?"
+    )
 
 
 def advice_for(target: gfx.GfxTarget | None, supported: list[gfx.GfxTarget], *, current: str | None) -> str:
     """The one thing to do about the override for this card, as a clause of a fix.
-    `current` is the override in effect (None when unset)."""
+    `current` is the override in effect (None when unset). In the student's language: the
+    decision's reason is already (gfx.decide_override translates it)."""
     if target is None:
         if current:
-            return f"delete {OVERRIDE} from .env, start again, and the lab names the right value for your card"
-        return (
-            f"run `python3 scripts/lab doctor` on the host: it reads the card's target and names the {OVERRIDE} value"
+            return _(
+                "delete HSA_OVERRIDE_GFX_VERSION from .env, start again, "
+                "and the lab names the right value for your card"
+            )
+        return _(
+            "run `python3 scripts/lab doctor` on the host: it reads the card's target and names the "
+            "HSA_OVERRIDE_GFX_VERSION value"
         )
     decision = gfx.decide_override(target, supported)
     if decision.override and decision.override == (current or "").strip():
         # The rule's own answer is already set and the card still fails: nothing else to borrow.
-        why = decision.warning or f"{decision.target} does not run reliably as its stand-in"
-        return f"{current} is already the only override for {decision.target}, and {why}: delete it and use {CPU_LAB}"
+        why = decision.warning or _("{target} does not run reliably as its stand-in").format(target=decision.target)
+        return _("{current} is already the only override for {target}, and {why}: delete it and use {cpu_lab}").format(
+            current=current, target=decision.target, why=why, cpu_lab=_(CPU_LAB)
+        )
     if decision.override:
-        advice = f"set {OVERRIDE}={decision.override} in .env ({_why(decision)})"
-        return f"{advice}; note: {decision.warning}" if decision.warning else advice
+        advice = _("set HSA_OVERRIDE_GFX_VERSION={value} in .env ({why})").format(
+            value=decision.override, why=_why(decision)
+        )
+        return (
+            _("{advice}; note: {warning}").format(advice=advice, warning=decision.warning)
+            if decision.warning
+            else advice
+        )
     if decision.usable and current:
-        return f"delete {OVERRIDE} from .env ({decision.reason})"
+        return _("delete HSA_OVERRIDE_GFX_VERSION from .env ({reason})").format(reason=decision.reason)
     if decision.usable:
         # Supported, no override, and still no kernels: the image is not what it recorded.
-        return f"{decision.reason}, so the image itself is broken: rebuild it with {ROCM_REBUILD}"
-    return (f"delete {OVERRIDE} from .env; " if current else "") + decision.reason
+        return _("{reason}, so the image itself is broken: rebuild it with {command}").format(
+            reason=decision.reason, command=ROCM_REBUILD
+        )
+    if current:
+        return _("delete HSA_OVERRIDE_GFX_VERSION from .env; {reason}").format(reason=decision.reason)
+    return decision.reason
 
 
 def _no_working_gpu(facts: Facts) -> bool:
@@ -218,7 +241,9 @@ def kfd_missing(facts: Facts) -> Verdict | None:
         return verdict(
             "fail",
             WSL2,
-            f"ROCm in Docker on WSL2 is not supported by this lab: use {CPU_LAB}, or native Linux for the AMD GPU",
+            _(
+                "ROCm in Docker on WSL2 is not supported by this lab: use {cpu_lab}, or native Linux for the AMD GPU"
+            ).format(cpu_lab=_(CPU_LAB)),
         )
     if any(path.startswith("/dev/dri/renderD") for path in facts.devices):
         # The overlay passes /dev/dri and /dev/kfd together: render nodes alone mean the
@@ -226,16 +251,21 @@ def kfd_missing(facts: Facts) -> Verdict | None:
         return verdict(
             "fail",
             KFD_DRIVER_MISSING,
-            "on the host, `ls -l /dev/kfd` must show the device: install the "
-            "amdgpu driver with compute support (a kernel with HSA_AMD, or amdgpu-dkms), reboot, "
-            "start again",
+            _(
+                "on the host, `ls -l /dev/kfd` must show the device: install the "
+                "amdgpu driver with compute support (a kernel with HSA_AMD, or amdgpu-dkms), reboot, "
+                "start again"
+            ),
         )
     return verdict(
         "fail",
         DEVICES_NOT_PASSED,
-        "start the lab with both files: "
-        "`docker compose -f compose.yaml -f compose.rocm.yaml up`; if that fails with "
-        "'error gathering device information', the host's amdgpu driver is not loaded",
+        # Docker's own words ('error gathering device information') stay English in every language.
+        _(
+            "start the lab with both files: "
+            "`docker compose -f compose.yaml -f compose.rocm.yaml up`; if that fails with "
+            "'error gathering device information', the host's amdgpu driver is not loaded"
+        ),
     )
 
 
@@ -251,14 +281,18 @@ def devices_denied(facts: Facts) -> Verdict | None:
         return None
     settings = []
     if "/dev/kfd" in denied:
-        settings.append(GID_FIX["/dev/kfd"])
+        settings.append(_(GID_FIX["/dev/kfd"]))
     if any(path != "/dev/kfd" for path in denied):
-        settings.append(GID_FIX["render"])
+        settings.append(_(GID_FIX["render"]))
+    both = (
+        _("{first} and {second}").format(first=settings[0], second=settings[1]) if len(settings) == 2 else settings[0]
+    )
     return verdict(
         "fail",
         DEVICES_DENIED,
-        f"in .env set {' and '.join(settings)} (run `stat` on the host), "
-        f"then start again; denied here: {', '.join(sorted(denied))}",
+        _("in .env set {settings} (run `stat` on the host), then start again; denied here: {denied}").format(
+            settings=both, denied=", ".join(sorted(denied))
+        ),
     )
 
 
@@ -274,9 +308,12 @@ def override_other_major(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         OVERRIDE_OTHER_MAJOR,
-        f"{OVERRIDE}={value.override_value} pretends this "
-        f"{card.llvm_name} is a {value.llvm_name}: "
-        + advice_for(card, supported_targets(facts), current=override_setting(facts)),
+        _("HSA_OVERRIDE_GFX_VERSION={value} pretends this {card} is a {target}: {advice}").format(
+            value=value.override_value,
+            card=card.llvm_name,
+            target=value.llvm_name,
+            advice=advice_for(card, supported_targets(facts), current=override_setting(facts)),
+        ),
     )
 
 
@@ -289,8 +326,10 @@ def override_not_needed(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         OVERRIDE_NOT_NEEDED,
-        f"delete {OVERRIDE} from .env: this image runs "
-        f"{card.llvm_name} natively, and overriding a supported card has crashed ROCm",
+        _(
+            "delete HSA_OVERRIDE_GFX_VERSION from .env: this image runs {card} natively, "
+            "and overriding a supported card has crashed ROCm"
+        ).format(card=card.llvm_name),
     )
 
 
@@ -306,9 +345,11 @@ def glued_build(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         GLUED_BUILD,
-        "this is the tensorflow-rocm 2.14.0.600 build, which refuses gfx1030 and "
-        "gfx1100 cards even with an override: set LAB_ROCM_BASE_IMAGE in .env to a rocm/tensorflow tag with "
-        f"TensorFlow 2.16 or newer (ask your instructor for the class's tag) and rebuild: {ROCM_BUILD}",
+        _(
+            "this is the tensorflow-rocm 2.14.0.600 build, which refuses gfx1030 and "
+            "gfx1100 cards even with an override: set LAB_ROCM_BASE_IMAGE in .env to a rocm/tensorflow tag with "
+            "TensorFlow 2.16 or newer (ask your instructor for the class's tag) and rebuild: {command}"
+        ).format(command=ROCM_BUILD),
     )
 
 
@@ -323,8 +364,10 @@ def targets_unknown(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         TARGETS_UNKNOWN,
-        f"rebuild the image with {ROCM_BUILD} (the build reads the GPU targets from TensorFlow's "
-        "own libraries), then start again",
+        _(
+            "rebuild the image with {command} (the build reads the GPU targets from TensorFlow's "
+            "own libraries), then start again"
+        ).format(command=ROCM_BUILD),
     )
 
 
@@ -363,26 +406,36 @@ def gpu_skipped(facts: Facts) -> Verdict | None:
         return verdict(
             "fail",
             OVERRIDE_NOT_IN_LIST,
-            f"{OVERRIDE}={override.override_value} makes the card look "
-            f"like {seen.llvm_name}, which this image lacks: "
-            + advice_for(card_target(facts), supported, current=override_setting(facts)),
+            _(
+                "HSA_OVERRIDE_GFX_VERSION={value} makes the card look like {target}, which this image lacks: {advice}"
+            ).format(
+                value=override.override_value,
+                target=seen.llvm_name,
+                advice=advice_for(card_target(facts), supported, current=override_setting(facts)),
+            ),
         )
     decision = gfx.decide_override(seen, supported)
     where = f"{chosen.device} ({seen.llvm_name})"
     if decision.override:
-        fix = f"add {OVERRIDE}={decision.override} to .env and start again ({_why(decision)})"
+        fix = _("add HSA_OVERRIDE_GFX_VERSION={value} to .env and start again ({why})").format(
+            value=decision.override, why=_why(decision)
+        )
         others = _other_generations(ignored, seen)
         if others:
-            fix += (
-                f"; this computer also has a {', '.join(others)} GPU, so also set ROCR_VISIBLE_DEVICES in .env "
-                f"to the index of the {seen.llvm_name} (`rocminfo` lists them) to keep the override off it"
-            )
+            fix = _(
+                "{fix}; this computer also has a {others} GPU, so also set ROCR_VISIBLE_DEVICES in .env "
+                "to the index of the {target} (`rocminfo` lists them) to keep the override off it"
+            ).format(fix=fix, others=", ".join(others), target=seen.llvm_name)
         if decision.warning:
-            return verdict("fail", SKIPPED_RISKY_OVERRIDE, f"{where}: to try it, {fix}; {decision.warning}")
+            risky = _("{where}: to try it, {fix}; {warning}").format(where=where, fix=fix, warning=decision.warning)
+            return verdict("fail", SKIPPED_RISKY_OVERRIDE, risky)
         return verdict("fail", SKIPPED_NEEDS_OVERRIDE, fix)
     if seen.llvm_name in gfx.UNUSABLE_TARGETS:
         return verdict("fail", SKIPPED_UNUSABLE, f"{where}: {decision.reason}")
-    return verdict("fail", SKIPPED_NO_CODE, f"{where}: {decision.reason}; until then use {CPU_LAB}")
+    no_code = _("{where}: {reason}; until then use {cpu_lab}").format(
+        where=where, reason=decision.reason, cpu_lab=_(CPU_LAB)
+    )
+    return verdict("fail", SKIPPED_NO_CODE, no_code)
 
 
 def no_code_object(facts: Facts) -> Verdict | None:
@@ -397,7 +450,8 @@ def no_code_object(facts: Facts) -> Verdict | None:
         card = gfx.from_llvm_name(match["target"])
     advice = advice_for(card, supported_targets(facts), current=value)
     if value:
-        return verdict("fail", NO_CODE_OBJECT, f"{OVERRIDE}={value} does not fit this card: {advice}")
+        fix = _("HSA_OVERRIDE_GFX_VERSION={value} does not fit this card: {advice}").format(value=value, advice=advice)
+        return verdict("fail", NO_CODE_OBJECT, fix)
     return verdict("fail", NO_CODE_OBJECT, advice)
 
 
@@ -407,12 +461,17 @@ def memory_fault(facts: Facts) -> Verdict | None:
     value = override_setting(facts)
     if value:
         advice = advice_for(card_target(facts), supported_targets(facts), current=value)
-        return verdict("fail", MEMORY_FAULT, f"the card crashed while running as {OVERRIDE}={value}: {advice}")
+        fix = _("the card crashed while running as HSA_OVERRIDE_GFX_VERSION={value}: {advice}").format(
+            value=value, advice=advice
+        )
+        return verdict("fail", MEMORY_FAULT, fix)
     return verdict(
         "fail",
         MEMORY_FAULT,
-        "update the host's kernel and amdgpu driver and reboot; if it repeats, "
-        f"use {CPU_LAB} and send this report to your instructor",
+        _(
+            "update the host's kernel and amdgpu driver and reboot; if it repeats, "
+            "use {cpu_lab} and send this report to your instructor"
+        ).format(cpu_lab=_(CPU_LAB)),
     )
 
 
@@ -424,9 +483,11 @@ def out_of_resources(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         OUT_OF_RESOURCES,
-        "run `rocminfo` on the host: if it fails the same way, the card is "
-        "not supported by the host's ROCm or amdgpu driver (update it and reboot); if it works, close "
-        "other programs using the GPU and start again",
+        _(
+            "run `rocminfo` on the host: if it fails the same way, the card is "
+            "not supported by the host's ROCm or amdgpu driver (update it and reboot); if it works, close "
+            "other programs using the GPU and start again"
+        ),
     )
 
 
@@ -437,8 +498,10 @@ def hip_init_failed(facts: Facts) -> Verdict | None:
     return verdict(
         "fail",
         HIP_INIT_FAILED,
-        f"hipInit said {match['error']}: run `rocminfo` on the host, and "
-        "`python3 scripts/lab doctor` to check the driver, the device files and the group ids",
+        _(
+            "hipInit said {error}: run `rocminfo` on the host, and "
+            "`python3 scripts/lab doctor` to check the driver, the device files and the group ids"
+        ).format(error=match["error"]),
     )
 
 
