@@ -28,9 +28,7 @@ from labkit.hostfacts import flavour as hostflavour
 from labkit.hostfacts import token as lab_token
 from labkit.i18n import _
 from labkit.runstate import RunState
-from labkit.verdicts import TROUBLESHOOTING, slug
-
-TROUBLESHOOTING_VI = TROUBLESHOOTING.replace(".md", ".vi.md")
+from labkit.verdicts import section_link
 
 CONTAINER_PORT = 8888
 RUN_STATE = RunState()
@@ -125,9 +123,7 @@ def say(message: str) -> None:
 
 def troubleshooting_link(found) -> str:
     """The page section whose heading is the headline the student just read, in their language."""
-    if i18n.language() == "en":
-        return found.doc_link
-    return f"{TROUBLESHOOTING_VI}#{slug(_(found.headline))}"
+    return section_link(found.headline)
 
 
 def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
@@ -144,7 +140,7 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
     for line in gate.report_lines(facts):
         say(f"  {line}")
     for shadowed in shadow.check():
-        say(f"WARNING: {shadowed.line()}")
+        say(shadowed.warning())
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}
     headline = _(found.headline)

@@ -26,26 +26,31 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from labkit.i18n import N_, _
+from labkit.verdicts import section_link
+
 CONSTRAINTS = Path("/opt/lab-venv/constraints.txt")
-MORE = "docs/troubleshooting.md#pip-refuses-to-replace-a-package-of-the-lab-image"
-REFUSED_REPLACE = (
+# The troubleshooting heading every refusal links to ({more}: the section on the page in the
+# student's language, see section_link). The lines are catalogue keys, translated where shown.
+HEADING = N_("pip refuses to replace a package of the lab image")
+REFUSED_REPLACE = N_(
     "pip: {name} {have} is part of the lab image and cannot be replaced here (asked for {asked}). "
     "Fix: keep the image's version (pip install without a version), or ask your instructor for a class "
-    "image with the other one. More: " + MORE
+    "image with the other one. More: {more}"
 )
-REFUSED_BUILD = (
+REFUSED_BUILD = N_(
     "pip: {name} would hide the image's TensorFlow ({have}) behind another build and lose the GPU. "
-    "Fix: use the TensorFlow that is already there (import tensorflow). More: " + MORE
+    "Fix: use the TensorFlow that is already there (import tensorflow). More: {more}"
 )
-REFUSED_BY_RESOLVER = (
+REFUSED_BY_RESOLVER = N_(
     "pip: installing this would replace {names} of the lab image, so nothing was installed. "
-    "Fix: choose a version that works with the image's ({pins}). More: " + MORE
+    "Fix: choose a version that works with the image's ({pins}). More: {more}"
 )
-REFUSED_REMOVE = (
+REFUSED_REMOVE = N_(
     "pip: {name} {have} is part of the lab image and cannot be removed; nothing was changed. "
-    "Fix: nothing to do (only your own installs can be removed). More: " + MORE
+    "Fix: nothing to do (only your own installs can be removed). More: {more}"
 )
-REMOVED = "pip: removed your own {name} {version} from {where}{after}"
+REMOVED = N_("pip: removed your own {name} {version} from {where}{after}")
 # Options of `pip install` that take a value, so that value is not read as a package name.
 VALUE_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target", "-i", "--index-url",
@@ -70,7 +75,7 @@ class Pins:
         for name, version in self.versions.items():
             if name.startswith(("tensorflow", "tf-nightly", "intel-tensorflow")):
                 return f"{name} {version}"
-        return "the image's build"
+        return _("the image's build")
 
 
 def read_pins(text: str) -> Pins:
@@ -120,10 +125,11 @@ def refusal(argv: Sequence[str], pins: Pins) -> str | None:
     """The one line refusing this command before pip runs, or None to let pip run."""
     for name, specifier in requested(argv):
         if name in pins.refused:
-            return REFUSED_BUILD.format(name=name, have=pins.tensorflow)
+            return _(REFUSED_BUILD).format(name=name, have=pins.tensorflow, more=section_link(HEADING))
         have = pins.versions.get(name)
         if have is not None and not satisfied(specifier, have):
-            return REFUSED_REPLACE.format(name=name, have=have, asked=f"{name}{specifier}")
+            asked = f"{name}{specifier}"
+            return _(REFUSED_REPLACE).format(name=name, have=have, asked=asked, more=section_link(HEADING))
     return None
 
 
@@ -134,7 +140,9 @@ def resolver_refusal(stderr: str, pins: Pins) -> str | None:
         return None
     names = sorted({canonical(name) for name in names})
     shown = ", ".join(f"{name}=={pins.versions[name]}" for name in names if name in pins.versions)
-    return REFUSED_BY_RESOLVER.format(names=", ".join(names), pins=shown or "see pip's message")
+    return _(REFUSED_BY_RESOLVER).format(
+        names=", ".join(names), pins=shown or _("see pip's message"), more=section_link(HEADING)
+    )
 
 
 def uninstall_names(argv: Sequence[str]) -> list[str] | None:
@@ -159,9 +167,13 @@ class Removal:
 
     def line(self, where: str) -> str:
         if self.yours is None:
-            return REFUSED_REMOVE.format(name=self.name, have=self.image)
-        after = f"; the image's {self.name} {self.image} is used again" if self.image else ""
-        return REMOVED.format(name=self.name, version=self.yours, where=where, after=after)
+            return _(REFUSED_REMOVE).format(name=self.name, have=self.image, more=section_link(HEADING))
+        after = (
+            _("; the image's {name} {version} is used again").format(name=self.name, version=self.image)
+            if self.image
+            else ""
+        )
+        return _(REMOVED).format(name=self.name, version=self.yours, where=where, after=after)
 
 
 def removals(names: Sequence[str], user_dists: Mapping[str, str], pins: Pins) -> list[Removal]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shlex
 import sys
 
+from labkit.i18n import _
+
 
 def pip_command(line: str) -> str:
     return shlex.join([sys.executable, "-m", "labkit.pipguard", *shlex.split(line)])
@@ -18,6 +20,6 @@ def load_ipython_extension(ipython) -> None:
         ipython.system(pip_command(line))
         # Only after an install that happened (IPython keeps the exit status in _exit_code).
         if line.split()[:1] == ["install"] and ipython.user_ns.get("_exit_code") == 0:
-            print("Note: you may need to restart the kernel to use updated packages.")
+            print(_("Note: you may need to restart the kernel to use updated packages."))
 
     ipython.register_magic_function(pip, "line", "pip")

@@ -17,8 +17,9 @@ from importlib import metadata
 from pathlib import Path
 
 from labkit import pipguard
+from labkit.i18n import N_, _
 
-FIX = "pip uninstall -y {name}   (in a lab terminal; it removes only your copy)"
+FIX = N_("pip uninstall -y {name}   (in a lab terminal; it removes only your copy)")
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,14 @@ class Shadow:
     where: str
 
     def line(self) -> str:
-        return (
-            f"your own {self.name} {self.yours} (in {self.where}) shadows the image's {self.image}. "
-            f"Fix: {FIX.format(name=self.name)}"
+        """In the student's language; the heading of its troubleshooting section is this line's
+        shape with NAME VERSION in place of the packages."""
+        return _("your own {name} {yours} (in {where}) shadows the image's {image}. Fix: {fix}").format(
+            name=self.name, yours=self.yours, where=self.where, image=self.image, fix=_(FIX).format(name=self.name)
         )
+
+    def warning(self) -> str:
+        return _("WARNING: {line}").format(line=self.line())
 
 
 def find(user_dists: Mapping[str, str], pins: pipguard.Pins, where: str) -> list[Shadow]:
@@ -59,13 +64,13 @@ def check(constraints: Path = pipguard.CONSTRAINTS) -> list[Shadow]:
     user_site = site.getusersitepackages()
     folders = [user_site] if isinstance(user_site, str) else list(user_site)
     pins = pipguard.read_pins(constraints.read_text())
-    return find(distributions_in(folders), pins, folders[0] if folders else "the user site")
+    return find(distributions_in(folders), pins, folders[0] if folders else _("the user site"))
 
 
 def show() -> None:
     """For the first notebook: one line per shadowed package, or that there is none."""
     found = check()
     for shadow in found:
-        print(f"WARNING: {shadow.line()}")
+        print(shadow.warning())
     if not found:
-        print("OK: none of your own pip installs hides a package of the lab image.")
+        print(_("OK: none of your own pip installs hides a package of the lab image."))

@@ -11,7 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from labkit import i18n
+
 TROUBLESHOOTING = "docs/troubleshooting.md"
+# Each language's page: its headings are the lines students see in that language.
+TROUBLESHOOTING_PAGES = {"en": TROUBLESHOOTING, "vi": "docs/troubleshooting.vi.md"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,14 @@ def slug(headline: str) -> str:
     """GitHub's heading anchor for a headline, so verdicts link to their section."""
     kept = "".join(c for c in headline.lower() if c.isalnum() or c in " -_")
     return kept.strip().replace(" ", "-")
+
+
+def section_link(heading: str) -> str:
+    """The troubleshooting section headed by `heading` (an English catalogue key), on the page
+    in the student's language: its heading there is the translated line they just read."""
+    lang = i18n.language()
+    page = TROUBLESHOOTING_PAGES.get(lang, TROUBLESHOOTING)
+    return f"{page}#{slug(heading if page == TROUBLESHOOTING else i18n._(heading))}"
 
 
 def verdict(status: GateStatus | str, headline: str, fix: str) -> Verdict:

@@ -132,11 +132,16 @@ def test_remove_distribution_deletes_what_record_lists_inside_the_user_base_only
     assert site_packages.is_dir()
 
 
-def test_the_refusals_link_to_a_section_of_the_troubleshooting_page():
+@pytest.mark.parametrize(("lang", "page"), [("en", "troubleshooting.md"), ("vi", "troubleshooting.vi.md")])
+def test_the_refusals_link_to_a_section_of_the_troubleshooting_page(monkeypatch, lang, page):
     from pathlib import Path
 
     from labkit.verdicts import slug
 
-    doc = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+    monkeypatch.setenv("LAB_LANG", lang)
+    doc = Path(__file__).resolve().parents[2] / "docs" / page
     anchors = {slug(line.lstrip("#").strip()) for line in doc.read_text().splitlines() if line.startswith("## ")}
-    assert pipguard.MORE.split("#", 1)[1] in anchors
+    line = pipguard.refusal(["install", "numpy==1.26.4"], PINS)
+    link = line.rsplit(" ", 1)[1]
+    assert link.split("#", 1)[0] == f"docs/{page}"
+    assert link.split("#", 1)[1] in anchors

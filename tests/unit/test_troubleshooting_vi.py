@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from labkit import diagnose, diagnose_common, diagnose_nvidia, diagnose_rocm, entrypoint, i18n
+from labkit import diagnose, diagnose_common, diagnose_nvidia, diagnose_rocm, entrypoint, i18n, pipguard
 from labkit.verdicts import slug
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -40,7 +40,9 @@ def test_vietnamese_page_has_the_translated_heading(headline):
 
 def test_every_message_heading_of_the_english_page_has_a_vietnamese_twin():
     # Headings that are not lab messages (Docker's own errors) stay on the English page.
-    assert len(TRANSLATED) == len(HEADLINES) + 7  # + the seven generic verdicts of labkit.diagnose
+    # + the seven generic verdicts of labkit.diagnose, + the pip guard's refusals.
+    assert pipguard.HEADING in TRANSLATED
+    assert len(TRANSLATED) == len(HEADLINES) + 7 + 1
 
 
 def test_printed_link_points_at_the_vietnamese_heading(monkeypatch):
