@@ -22,6 +22,7 @@ from labkit.hostfacts import devices as device_nodes
 from labkit.hostfacts import kfd
 from labkit.hostfacts.devices import DeviceFile
 from labkit.hostfacts.kfd import KfdNode, parse_properties
+from labkit.i18n import _
 
 __all__ = ["DeviceFile", "KfdNode", "parse_properties"]  # the shared readers' types, used by labhost
 
@@ -228,17 +229,23 @@ def read_os_release(root: Path) -> dict[str, str]:
 
 
 def read_daemon_json(root: Path) -> tuple[dict | None, str | None]:
+    """The parsed file, or the one line the doctor prints about it, in the student's language
+    (Python's own description of a JSON error stays as Python writes it)."""
     text = _read(root / "etc" / "docker" / "daemon.json")
     if text is None:
         return None, None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        return None, f"/etc/docker/daemon.json is not valid JSON (line {error.lineno}: {error.msg})"
+        return None, _("/etc/docker/daemon.json is not valid JSON (line {line}: {error})").format(
+            line=error.lineno, error=error.msg
+        )
     except (ValueError, RecursionError):
-        return None, "/etc/docker/daemon.json is not valid JSON (nested too deeply to read)"
+        return None, _("/etc/docker/daemon.json is not valid JSON (nested too deeply to read)")
     if not isinstance(data, dict):
-        return None, f"/etc/docker/daemon.json holds a JSON {type(data).__name__}, not an object ({{...}})"
+        return None, _("/etc/docker/daemon.json holds a JSON {type}, not an object ({example})").format(
+            type=type(data).__name__, example="{...}"
+        )
     return data, None
 
 

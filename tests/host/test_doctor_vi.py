@@ -124,3 +124,47 @@ def test_english_lines_are_the_ones_students_always_read(tmp_path, monkeypatch) 
     assert "[ok]   docker          Docker client 28.2.2\n" in text
     assert "this user may not use the Docker engine: " in text
     assert "fix: run `sudo usermod -aG docker $USER`, then log out and back in (or set up rootless Docker)\n" in text
+
+
+@pytest.mark.parametrize(
+    ("daemon_json", "english", "vietnamese"),
+    [
+        pytest.param(
+            '{\n  "runtimes": {\n    "nvidia": {,\n}\n',
+            "/etc/docker/daemon.json is not valid JSON (line 3: Expecting property name enclosed in double quotes)",
+            # Python's own description of the JSON error stays as Python writes it.
+            "/etc/docker/daemon.json không phải JSON hợp lệ "
+            "(dòng 3: Expecting property name enclosed in double quotes)",
+            id="broken-json",
+        ),
+        pytest.param(
+            '["runtimes"]\n',
+            "/etc/docker/daemon.json holds a JSON list, not an object ({...})",
+            "/etc/docker/daemon.json chứa một JSON list, không phải một object ({...})",
+            id="not-an-object",
+        ),
+    ],
+)
+def test_daemon_json_problem_in_vietnamese(tmp_path, monkeypatch, daemon_json, english, vietnamese) -> None:
+    import shutil
+
+    from fakehost import FIXTURES
+
+    said = {}
+    for lang in ("en", "vi"):
+        monkeypatch.setenv("LAB_LANG", lang)
+        root = tmp_path / lang / "host"
+        shutil.copytree(FIXTURES / "nvidia-toolkit", root)
+        (root / "etc/docker/daemon.json").write_text(daemon_json)
+        world = make_world(tmp_path / lang, "nvidia-toolkit")
+        world.root = root
+        said[lang] = (cli.main(["doctor", "--json"], world), out(world))
+
+    (en_code, en_text), (vi_code, vi_text) = said["en"], said["vi"]
+    en_check = next(c for c in json.loads(en_text)["checks"] if c["name"] == "nvidia toolkit")
+    vi_check = next(c for c in json.loads(vi_text)["checks"] if c["name"] == "nvidia toolkit")
+    assert vi_code == en_code == 1
+    assert vi_check["status"] == en_check["status"] == "fail"
+    assert en_check["detail"] == english
+    assert vi_check["detail"] == vietnamese
+    assert VIETNAMESE.search(vi_check["fix"])
