@@ -50,10 +50,10 @@ def build_image(
     target: str | None = None,
     timeout: float = 900,
 ) -> None:
-    """Build with BuildKit, as `docker compose build` does for students: only the stages the
-    target platform needs (Dockerfile's base-amd64/base-arm64). Compose talks to the engine's
-    own BuildKit; a bare `docker build` would need the buildx plugin for that (Docker CLI 23+)
-    and otherwise falls back to the legacy builder, which builds every stage."""
+    """Build with BuildKit, as `docker compose build` does for students (a `platform` builds
+    for that architecture, emulated where it is not this machine's). Compose talks to the
+    engine's own BuildKit; a bare `docker build` would need the buildx plugin for that (Docker
+    CLI 23+) and otherwise falls back to the legacy builder."""
     service = {
         "image": tag,
         "build": {
