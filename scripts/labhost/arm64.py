@@ -14,6 +14,7 @@ the image is the vendor's: tensorflow/tensorflow has no arm64 image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 # `docker info` says the kernel's name (aarch64 on Linux and in Docker Desktop's VM);
 # `docker image inspect` says Go's (arm64).
@@ -48,13 +49,19 @@ def build_command(version: str) -> str:
     )
 
 
+class BaseProblem(Enum):
+    VENDOR_AMD64_ONLY = "vendor-amd64-only"  # an official tensorflow/tensorflow tag, not here
+    BUILT_FOR_OTHER = "built-for-other"  # the base is here, built for another architecture
+    NOT_BUILT = "not-built"  # not here and not an official tag (ours not built yet, or an instructor's)
+
+
 @dataclass(frozen=True)
 class BaseVerdict:
     """What the CPU base means on this engine. `ok`: it runs natively; else `problem` says why
     not and `command` builds the arm64 base (None when the version is unknown)."""
 
     ok: bool
-    problem: str = ""
+    problem: BaseProblem | None = None
     arm64_base: str | None = None
     command: str | None = None
 
@@ -72,10 +79,10 @@ def judge_cpu_base(
     version = tensorflow_version(base_image)
     fix = (arm64_base_for(version), build_command(version)) if version else (None, None)
     if base_architecture is not None:
-        return BaseVerdict(False, "built-for-other", *fix)
+        return BaseVerdict(False, BaseProblem.BUILT_FOR_OTHER, *fix)
     if version is not None:
-        return BaseVerdict(False, "vendor-amd64-only", *fix)
-    return BaseVerdict(False, "not-built", *_own_base_fix(base_image))
+        return BaseVerdict(False, BaseProblem.VENDOR_AMD64_ONLY, *fix)
+    return BaseVerdict(False, BaseProblem.NOT_BUILT, *_own_base_fix(base_image))
 
 
 def _own_base_fix(base_image: str) -> tuple[str | None, str | None]:

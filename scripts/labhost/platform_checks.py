@@ -44,9 +44,9 @@ def cpu_base_architecture(ctx: Context) -> CheckResult | None:
     if verdict.ok:
         native = _("the CPU lab builds natively for arm64 on {base}").format(base=ctx.base_image)
         return CheckResult("arm64", OK, native)
-    if verdict.problem == "not-built":
+    if verdict.problem is arm64.BaseProblem.NOT_BUILT:
         detail = _("the arm64 base {base} is not built yet").format(base=ctx.base_image)
-    elif verdict.problem == "built-for-other":
+    elif verdict.problem is arm64.BaseProblem.BUILT_FOR_OTHER:
         detail = _("this Docker runs arm64, but the base {base} is built for {architecture}").format(
             base=ctx.base_image, architecture=ctx.base_architecture
         )

@@ -95,7 +95,7 @@ def test_nothing_to_say_off_arm64(machine):
 def test_an_amd64_or_missing_base_is_refused_on_arm64(base, architecture, problem, fix_image):
     verdict = arm64.judge_cpu_base(engine_architecture="aarch64", base_image=base, base_architecture=architecture)
     assert verdict is not None and not verdict.ok
-    assert verdict.problem == problem
+    assert verdict.problem is arm64.BaseProblem(problem)
     assert verdict.arm64_base == fix_image
     if fix_image:
         version = fix_image.split(":")[1].removesuffix("-arm64")
