@@ -11,19 +11,26 @@ import argparse
 import os
 import sys
 
+from labkit.i18n import N_, _
+
+from labhost.argparse_i18n import TranslatedArgumentParser
 from labhost.commands import COMMANDS, Command, load
 from labhost.envfile import EnvFile
 from labhost.world import World
 
+DESCRIPTION = N_("The course lab on this computer. Every command prints the plain `docker compose` command it runs.")
+
 
 def parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
-        prog="scripts/lab",
-        description="The course lab on this computer. Every command prints the plain `docker compose` command it runs.",
-    )
+    """In the language LAB_LANG or the locale gives now (labkit.i18n looks it up at call time)."""
+    main = TranslatedArgumentParser(prog="scripts/lab", description=_(DESCRIPTION))
     sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in commands.items():
-        command.arguments(sub.add_parser(name, help=command.help, description=command.help))
+        # The student commands' help is marked N_ in their modules; the instructor commands'
+        # (report, verify, lock, release, export, import) is not, on purpose: instructors read
+        # English, so they are listed with their English help in every language.
+        shown = _(command.help)
+        command.arguments(sub.add_parser(name, help=shown, description=shown))
     return main
 
 
@@ -52,15 +59,16 @@ def language_of_env_file(world: World) -> str:
 def main(argv: list[str] | None = None, world: World | None = None) -> int:
     commands = {name: load(name) for name in COMMANDS}
     own, extra = split_passthrough(list(sys.argv[1:] if argv is None else argv), commands)
-    args = parser(commands).parse_args(own)
-    command = commands[args.command]
-    if command.passes_through:
-        args.extra = extra
     world = world or World()
+    # Decided before the parser is built, so --help and usage errors are in it too.
     lang = language_of_env_file(world)
     if lang:
         os.environ["LAB_LANG"] = lang
     try:
+        args = parser(commands).parse_args(own)
+        command = commands[args.command]
+        if command.passes_through:
+            args.extra = extra
         return command.run(args, world)
     except KeyboardInterrupt:
         return 130

@@ -19,7 +19,20 @@ CASES: dict[str, list[str]] = {
     "help": ["--help"],
     **{
         f"{name} --help": [name, "--help"]
-        for name in ("doctor", "setup", "up", "down", "logs", "ps", "report", "verify", "lock", "release", "export", "import")
+        for name in (
+            "doctor",
+            "setup",
+            "up",
+            "down",
+            "logs",
+            "ps",
+            "report",
+            "verify",
+            "lock",
+            "release",
+            "export",
+            "import",
+        )
     },
     "no command": [],
     "unknown command": ["bogus"],

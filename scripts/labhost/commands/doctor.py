@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from labkit.i18n import N_, _
+
 from labhost import checks, output
 from labhost.commands import Command
 from labhost.survey import context, plan_summary, survey
@@ -11,7 +13,7 @@ from labhost.world import World
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the results as JSON"))
 
 
 def run(args: argparse.Namespace, world: World) -> int:
@@ -25,7 +27,7 @@ def run(args: argparse.Namespace, world: World) -> int:
 
 
 COMMAND = Command(
-    help="check this computer: Docker, GPU, device files, .env; exit 1 if the lab cannot start",
+    help=N_("check this computer: Docker, GPU, device files, .env; exit 1 if the lab cannot start"),
     run=run,
     arguments=arguments,
 )

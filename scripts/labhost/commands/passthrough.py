@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from labkit.i18n import N_, _
+
 from labhost import compose
 from labhost.commands import Command
 from labhost.commands.memory_note import say_memory_kills
@@ -15,7 +17,7 @@ from labhost.world import World
 
 def arguments(parser: argparse.ArgumentParser) -> None:
     add_flavour(parser)
-    parser.add_argument("extra", nargs="*", metavar="ARGS", help="passed on to docker compose, e.g. -f")
+    parser.add_argument("extra", nargs="*", metavar="ARGS", help=_("passed on to docker compose, e.g. -f"))
 
 
 def passthrough(action: str, *, memory_note: bool) -> Callable[[argparse.Namespace, World], int]:
@@ -32,19 +34,19 @@ def passthrough(action: str, *, memory_note: bool) -> Callable[[argparse.Namespa
 
 
 DOWN = Command(
-    help="stop the lab (docker compose down); your files in ./work stay",
+    help=N_("stop the lab (docker compose down); your files in ./work stay"),
     run=passthrough("down", memory_note=False),
     arguments=arguments,
     passes_through=True,
 )
 LOGS = Command(
-    help="show the lab's logs (docker compose logs; add -f to follow)",
+    help=N_("show the lab's logs (docker compose logs; add -f to follow)"),
     run=passthrough("logs", memory_note=True),
     arguments=arguments,
     passes_through=True,
 )
 PS = Command(
-    help="show the lab's containers (docker compose ps)",
+    help=N_("show the lab's containers (docker compose ps)"),
     run=passthrough("ps", memory_note=True),
     arguments=arguments,
     passes_through=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from labkit.i18n import _
+from labkit.i18n import N_, _
 from labkit.settings import effective
 
 from labhost import arm64, compose, docker, envsetup, facts, memlimit, plan
@@ -17,8 +17,10 @@ from labhost.world import World
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true", help="show the change as a diff; write nothing")
-    parser.add_argument("--offline", action="store_true", help="do not ask Docker (use the Dockerfile's target list)")
+    parser.add_argument("--dry-run", action="store_true", help=_("show the change as a diff; write nothing"))
+    parser.add_argument(
+        "--offline", action="store_true", help=_("do not ask Docker (use the Dockerfile's target list)")
+    )
     add_flavour(parser)
 
 
@@ -104,7 +106,7 @@ def arm64_base(
 
 
 COMMAND = Command(
-    help="write .env for this computer (GPU, override, groups, token); keeps your edits",
+    help=N_("write .env for this computer (GPU, override, groups, token); keeps your edits"),
     run=run,
     arguments=arguments,
 )

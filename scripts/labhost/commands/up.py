@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from labkit.envcheck import notices
-from labkit.i18n import _
+from labkit.i18n import N_, _
 from labkit.settings import effective
 
 from labhost import checks, compose, platform_checks
@@ -104,4 +104,6 @@ def run(args: argparse.Namespace, world: World) -> int:
     return 0
 
 
-COMMAND = Command(help="start the lab (docker compose up -d --wait) and print its URL", run=run, arguments=add_flavour)
+COMMAND = Command(
+    help=N_("start the lab (docker compose up -d --wait) and print its URL"), run=run, arguments=add_flavour
+)
