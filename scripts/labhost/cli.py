@@ -26,9 +26,10 @@ def parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     main = TranslatedArgumentParser(prog="scripts/lab", description=_(DESCRIPTION))
     sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in commands.items():
-        # The student commands' help is marked N_ in their modules; the instructor commands'
-        # (report, verify, lock, release, export, import) is not, on purpose: instructors read
-        # English, so they are listed with their English help in every language.
+        # The student commands' help is marked N_ in their modules (report too: students send
+        # its file); the instructor commands' (verify, lock, release, export, import) is not, on
+        # purpose: instructors read English, so they are listed with their English help in every
+        # language.
         shown = _(command.help)
         command.arguments(sub.add_parser(name, help=shown, description=shown))
     return main

@@ -20,8 +20,9 @@ from helpcapture import CASES, WIDTH, run_lab
 from labhost import argparse_i18n
 
 ENGLISH = json.loads((Path(__file__).resolve().parent / "fixtures" / "help-en.json").read_text())
-STUDENT_COMMANDS = ("doctor", "setup", "up", "down", "logs", "ps")
-INSTRUCTOR_COMMANDS = ("report", "verify", "lock", "release", "export", "import")
+# report: students run it to send their instructor one file (the file stays English).
+STUDENT_COMMANDS = ("doctor", "setup", "up", "down", "logs", "ps", "report")
+INSTRUCTOR_COMMANDS = ("verify", "lock", "release", "export", "import")
 LOCALE_VARIABLES = ("LAB_HOST_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
 
 

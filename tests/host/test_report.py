@@ -90,3 +90,15 @@ def test_secrets_are_found_by_their_setting_names() -> None:
     values = {"JUPYTER_TOKEN": "a", "WANDB_API_KEY": "b", "HF_TOKEN": "c", "LAB_PORT": "8888", "DB_PASSWORD": "d"}
 
     assert sorted(report.secrets_in(values)) == ["a", "b", "c", "d"]
+
+
+def test_report_speaks_to_the_student_in_vietnamese_and_writes_the_file_in_english(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LAB_LANG", "vi")
+    world = make_world(tmp_path, "no-gpu")
+    target = tmp_path / "report.txt"
+
+    assert cli.main(["report", "--no-gate", "-o", str(target)], world) == 0
+    said = world.out.getvalue()  # type: ignore[attr-defined]
+    assert said.strip() == f"Đã ghi {target}: hãy gửi file này cho giảng viên hoặc trợ giảng (token đã được xóa)."
+    # The file is for the instructor: its framing stays English whatever the student reads.
+    assert "(not run: --no-gate)" in target.read_text()

@@ -7,6 +7,7 @@ import platform
 from pathlib import Path
 
 from labkit import atomic
+from labkit.i18n import N_, _
 
 from labhost import checks, compose, output, report
 from labhost.commands import Command
@@ -16,8 +17,15 @@ from labhost.world import World
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", default="courselab-report.txt", help="file to write (default: %(default)s)")
-    parser.add_argument("--no-gate", action="store_true", help="skip the in-container GPU gate")
+    # Students run this to send their instructor one file: its help and the lines it prints are
+    # in the student's language; the file itself stays English, for the instructor.
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="courselab-report.txt",
+        help=_("file to write (default: {default})").format(default="%(default)s"),
+    )
+    parser.add_argument("--no-gate", action="store_true", help=_("skip the in-container GPU gate"))
     add_flavour(parser)
 
 
@@ -39,7 +47,7 @@ def run(args: argparse.Namespace, world: World) -> int:
         gate = "(not run: " + ("--no-gate" if args.no_gate else "the Docker engine is not usable") + ")"
     else:
         argv = compose.gate_check(flavour)
-        world.say(f"$ {compose.shown(argv)}   (the GPU gate; this can take a few minutes)")
+        world.say(_("$ {command}   (the GPU gate; this can take a few minutes)").format(command=compose.shown(argv)))
         done = world.run(argv)
         gate = f"$ {compose.shown(argv)}\nexit code {done.returncode}\n{done.stdout}\n"
         gate += f"--- stderr (last lines) ---\n{done.stderr[-4000:]}"
@@ -56,12 +64,12 @@ def run(args: argparse.Namespace, world: World) -> int:
     text = report.build(sections, secrets)
     target = Path(args.output)
     atomic.write_text(target, text, mode=0o644)
-    world.say(f"Wrote {target}: send this file to your instructor or TA (tokens are removed).")
+    world.say(_("Wrote {file}: send this file to your instructor or TA (tokens are removed).").format(file=target))
     return 0
 
 
 COMMAND = Command(
-    help="write one file for your instructor: doctor, versions, GPU gate, secrets removed",
+    help=N_("write one file for your instructor: doctor, versions, GPU gate, secrets removed"),
     run=run,
     arguments=arguments,
 )
