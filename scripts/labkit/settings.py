@@ -332,7 +332,10 @@ SETTINGS: tuple[Setting, ...] = (
         CPU,
         COMPOSE,
         Section.PINNED,
-        note=None,
+        note=(
+            "On an arm64 Docker (Apple silicon Macs) the CPU image needs an arm64 base: `scripts/lab setup`",
+            "sets this to courselab.invalid/tensorflow:2.20.0-arm64 and prints the command that builds it.",
+        ),
     ),
     Setting(
         "LAB_NVIDIA_IMAGE",

@@ -120,6 +120,7 @@ def test_the_recipe_and_the_readmes_build_the_base_the_code_names():
         text = (REPO / readme).read_text()
         assert arm64.build_command(VERSION) in text, readme
         assert f"LAB_BASE_IMAGE={OUR_ARM64_BASE}" in text, readme
+    assert f"sets this to {OUR_ARM64_BASE} and prints" in (REPO / ".env.example").read_text()
 
 
 # ---- setup, doctor and up on an arm64 engine ------------------------------------------------
