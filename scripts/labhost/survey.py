@@ -11,7 +11,7 @@ from labkit.hostfacts import flavour as hostflavour
 from labkit.i18n import _
 from labkit.settings import effective
 
-from labhost import checks, compose, docker, facts, plan, rocm_bases
+from labhost import arm64, checks, compose, docker, facts, plan, rocm_bases
 from labhost.envfile import EnvFile
 from labhost.world import World, read_env
 
@@ -86,7 +86,9 @@ def context(world: World, s: Survey) -> checks.Context:
         model = world.run(compose.command(flavour, "config", "--format", "json"))
         bases = docker.build_bases(model.stdout) if model.returncode == 0 else ()
         base_present = _all_here(world, bases)
-        base_architecture = docker.image_architecture(world.run, bases[0]) if bases else None
+        # Only the arm64 check reads it (labhost.arm64): elsewhere, no extra docker call.
+        if bases and flavour == "cpu" and arm64.is_arm64(s.engine.architecture):
+            base_architecture = docker.image_architecture(world.run, bases[0])
     port = effective(values, "LAB_PORT") or ""
     address = effective(values, "LAB_BIND_ADDRESS") or ""
     return checks.Context(
