@@ -69,9 +69,11 @@ done
 
 # HOME and the cache volume's mount point must be writable for whatever LAB_UID the
 # student has (any number), hence world-writable with the sticky bit, like /tmp. Docker
-# copies /cache's mode into a new named volume on first mount.
-mkdir -p /home/lab/work /cache
-chmod 1777 /home/lab /cache
+# copies /cache's mode into a new named volume on first mount; so too for the volume VS Code
+# keeps its server in (~/.vscode-server, .devcontainer/compose.vscode.yaml). Without VS Code
+# the folder stays hidden under HOME's tmpfs (compose.yaml).
+mkdir -p /home/lab/work /cache /home/lab/.vscode-server
+chmod 1777 /home/lab /cache /home/lab/.vscode-server
 chmod 0755 /home/lab/work
 # The image's default user (USER 1000:1000) owns the work folder: a new Docker volume mounted
 # there (a hub's per-student volume) copies this owner, so the server can write to it. The
