@@ -12,6 +12,14 @@ COMPOSE_FILES: dict[str, tuple[str, ...]] = {
     "nvidia": ("compose.yaml", "compose.nvidia.yaml"),
     "rocm": ("compose.yaml", "compose.rocm.yaml"),
 }
+# VS Code's dev container of each flavour (.devcontainer/): the same compose files as above
+# plus VS Code's overlay; "Reopen in Container" lists them by name. The tests hold both
+# columns to the files (tests/devcontainer).
+DEVCONTAINERS: dict[str, tuple[str, str]] = {
+    "cpu": (".devcontainer/devcontainer.json", "Course lab (CPU)"),
+    "nvidia": (".devcontainer/nvidia/devcontainer.json", "Course lab (NVIDIA)"),
+    "rocm": (".devcontainer/rocm/devcontainer.json", "Course lab (ROCm)"),
+}
 # Where the entrypoint keeps the token it generated when .env has none.
 TOKEN_FILE = "/cache/lab/jupyter-token"  # noqa: S105 (a path, not a password)
 
@@ -25,6 +33,12 @@ def files_for(flavour: str) -> tuple[str, ...]:
 def compose_file_value(flavour: str) -> str:
     """COMPOSE_FILE for .env, so a plain `docker compose up` picks the same files (':' on Linux)."""
     return ":".join(files_for(flavour))
+
+
+def devcontainer(flavour: str) -> tuple[str, str]:
+    """(path of devcontainer.json, the name VS Code lists) for this flavour."""
+    files_for(flavour)  # the same error for an unknown flavour
+    return DEVCONTAINERS[flavour]
 
 
 def command(flavour: str, *args: str) -> list[str]:

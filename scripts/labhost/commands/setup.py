@@ -71,6 +71,7 @@ def run(args: argparse.Namespace, world: World) -> int:
         )
     if not update.changed:
         world.say(_(".env is up to date; nothing to change."))
+        say_vscode(world, the_plan.flavour)
         return 0
     if args.dry_run:
         world.say(unified_diff(update.before, update.after, ".env"))
@@ -79,10 +80,19 @@ def run(args: argparse.Namespace, world: World) -> int:
     world.say(_("Wrote .env: {changes}").format(changes=", ".join(update.changes) or _("copied from .env.example")))
     if saved:
         world.say(_("Your previous file is in {name}.").format(name=saved.name))
+    say_vscode(world, the_plan.flavour)
     world.say(
         _("Start the lab: scripts/lab up   (or: {command})").format(command=compose.shown(compose.up(the_plan.flavour)))
     )
     return 0
+
+
+def say_vscode(world: World, flavour: str) -> None:
+    """The dev container that runs this computer's lab in VS Code (README: VS Code)."""
+    path, name = compose.devcontainer(flavour)
+    world.say(
+        _('In VS Code: "Dev Containers: Reopen in Container", then "{name}" ({path})').format(name=name, path=path)
+    )
 
 
 def arm64_base(
