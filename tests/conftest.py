@@ -2,7 +2,8 @@
 
 Tiers (folder -> marker): unit, host, workload (pure Python), config (`docker compose
 config`), image (real Dockerfiles on stand-in bases), stack (the real compose stack),
-browser (headless Chromium). Without Docker those tiers are skipped with the reason
+browser (headless Chromium), devcontainer (VS Code's dev containers, through the Dev
+Containers reference CLI on the real engine). Without Docker those tiers are skipped with the reason
 printed (config needs only the compose CLI); with CI=true that is a failure, never a skip.
 With CI=true every other skip fails too, except the hardware-only tests in tests/ci_policy.py.
 """
@@ -31,6 +32,7 @@ TIER_OF_FOLDER = {
     "image": "image",
     "stack": "stack",
     "browser": "browser",
+    "devcontainer": "devcontainer",
 }
 
 
@@ -56,12 +58,20 @@ def engine_problem() -> str | None:
     return None
 
 
+def devcontainer_problem() -> str | None:
+    """Why VS Code's dev containers cannot be tested here (the engine, the pinned CLI), or None."""
+    import devcontainers
+
+    return engine_problem() or devcontainers.cli_problem()
+
+
 # What each Docker tier needs, checked once per run.
 REQUIREMENT_OF_TIER = {
     "config": compose_cli_problem,
     "image": engine_problem,
     "stack": engine_problem,
     "browser": engine_problem,
+    "devcontainer": devcontainer_problem,
 }
 
 
