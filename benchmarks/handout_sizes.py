@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import subprocess
 import sys
@@ -26,22 +25,10 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "scripts"))
 
 import dockerlab  # noqa: E402
-from labhost import framing, history  # noqa: E402
+from labhost import archivescan, dockerload, framing  # noqa: E402
 
 BENCH_IMAGE = dockerlab.standins.tagged("courselab-bench/lab:handout")
 INSTALL_STEP = "install-lab-layer.sh"
-
-
-def lab_layer_diff_id(image: str) -> str | None:
-    steps = dockerlab.run(["docker", "history", "--no-trunc", "--format", "{{json .}}", image]).stdout.splitlines()
-    layers = json.loads(
-        dockerlab.run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", image]).stdout
-    )
-    parsed = [json.loads(line) for line in steps]
-    found = history.layer_of(
-        [history.Step(s["CreatedBy"], history.parse_size(s["Size"])) for s in parsed], layers, INSTALL_STEP
-    )
-    return found[0] if found else None
 
 
 def unpack_seconds(path: Path, compression: str) -> float:
@@ -55,19 +42,23 @@ def unpack_seconds(path: Path, compression: str) -> float:
     return time.perf_counter() - started
 
 
-def measure(saved: Path, scratch: Path, compression: str, level: int, lab_diff_id: str | None) -> dict:
+def measure(saved: Path, scratch: Path, compression: str, level: int) -> dict:
     output = scratch / f"handout.{compression}{level}"
+    scanner = archivescan.Scanner()
     started = time.perf_counter()
     with saved.open("rb") as source, output.open("wb") as sink:
-        unpacked, blobs = framing.write_framed(source.read, sink, compression=compression, level=level)
+        tar_size, compressed = framing.write_framed(
+            source.read, sink, compression=compression, level=level, on_piece=scanner.feed
+        )
     packed = time.perf_counter() - started
-    lab = next((blob for blob in blobs if blob.diff_id == lab_diff_id), None)
+    plan = dockerload.plan(scanner.finish(), BENCH_IMAGE)
+    lab = dockerload.layer_made_by(plan, INSTALL_STEP)
     figures = {
         "codec": f"{compression} -{level}",
         "size": output.stat().st_size,
-        "unpacked": unpacked,
-        "lab": lab.compressed if lab else None,
-        "lab_unpacked": lab.size if lab else None,
+        "unpacked": tar_size,
+        "lab": compressed[lab.member] if lab else None,
+        "lab_unpacked": lab.unpacked if lab else None,
         "pack_s": packed,
         "unpack_s": unpack_seconds(output, compression),
     }
@@ -86,7 +77,6 @@ def main() -> int:
     args = parser.parse_args()
     base = dockerlab.standins.ensure()["cpu"]
     dockerlab.build_image("Dockerfile", base, BENCH_IMAGE)
-    lab_diff_id = lab_layer_diff_id(BENCH_IMAGE)
     rows = []
     try:
         with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as folder:
@@ -98,7 +88,7 @@ def main() -> int:
             save_s = time.perf_counter() - started
             for compression, chosen in (("zstd", args.zstd), ("gzip", args.gzip)):
                 for level in chosen:
-                    rows.append(measure(saved, scratch, compression, level, lab_diff_id))
+                    rows.append(measure(saved, scratch, compression, level))
                     print(f"  measured {rows[-1]['codec']}", file=sys.stderr, flush=True)
     finally:
         dockerlab.run(["docker", "image", "rm", BENCH_IMAGE], check=False)

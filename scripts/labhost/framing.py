@@ -1,6 +1,6 @@
-"""Compress a `docker save` stream so that each layer is its own compressed frame, and say
-what each layer costs compressed: the size a class downloads for the lab layer alone is then
-read off the hand-out itself, in the same pass that writes it.
+"""Compress a `docker save` stream so that each blob (layer, config, manifest) is its own
+compressed frame, and say what each costs compressed: the size a class downloads for the lab
+layer alone is then read off the hand-out itself, in the same pass that writes it.
 
 zstd frames and gzip members may follow each other in one file; a reader (`zstd -d`, Python's
 gzip, Go's gzip reader in `docker load`) returns their contents joined, which is the
@@ -8,14 +8,16 @@ original tar stream byte for byte. Frame borders only cost a few bytes and reset
 compressor's window, which matters little between layers of different content.
 
 The tar is read header by header (POSIX ustar: 512-byte blocks; a PAX 'x' header names the
-next member): a member named `<id>/layer.tar` (Docker Engine before 25) or `blobs/sha256/<d>`
-(the OCI layout newer engines write) is a layer; its SHA-256 is its diff ID.
+next member), checking each header's checksum as Go's archive/tar (what `docker load` reads
+with) does. `pieces` labels every member's bytes with its header (labhost.archivescan reads
+them); a member named `<id>/layer.tar` (Docker Engine before 25) or `blobs/sha256/<d>` (the
+OCI layout newer engines write) gets its own frame. Which blobs are the image's layers only
+manifest.json says (labhost.dockerload), at the end of the stream.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import re
 import subprocess
@@ -25,6 +27,8 @@ from typing import IO, Protocol
 
 BLOCK = 512
 CHUNK = 1 << 20
+# Typeflags: regular file ('0', or NUL in old tars), hard link, symlink, directory.
+KINDS = {b"0": "file", b"\0": "file", b"1": "hardlink", b"2": "symlink", b"5": "directory"}
 
 
 class Frame(Protocol):
@@ -33,11 +37,17 @@ class Frame(Protocol):
 
 
 @dataclass(frozen=True)
-class Blob:
-    name: str  # the member's name in the tar
-    diff_id: str  # sha256:... of its bytes
+class Entry:
+    """One tar member, as its header says."""
+
+    name: str
+    kind: str  # file, symlink, directory, hardlink, or other (devices, GNU extensions, ...)
     size: int
-    compressed: int  # bytes of its frame
+    link: str = ""  # a link's target, as written
+
+
+class TarError(ValueError):
+    """The stream is not a tar that Go's archive/tar (docker load) would read the same way."""
 
 
 def _exact(read: Callable[[int], bytes], count: int) -> bytes:
@@ -66,46 +76,73 @@ def _name(header: bytes) -> str:
     return name
 
 
-def _pax_path(data: bytes) -> str | None:
-    for record in re.findall(rb"\d+ path=([^\n]*)\n", data):
-        return record.decode("utf-8", "replace")
-    return None
+def _pax_records(data: bytes) -> dict[str, str]:
+    records = {}
+    for key, value in re.findall(rb"\d+ ([^=\n]+)=([^\n]*)\n", data):
+        records[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+    return records
 
 
-def is_layer(name: str) -> bool:
+def _checksum_ok(header: bytes) -> bool:
+    try:
+        recorded = _number(header[148:156])
+    except ValueError:
+        return False
+    unsigned = sum(header[:148]) + 8 * 32 + sum(header[156:])
+    return recorded == unsigned
+
+
+def is_blob(name: str) -> bool:
+    """A member that gets its own frame: a layer or a blob of the OCI layout."""
     return name.endswith("/layer.tar") or name.startswith("blobs/sha256/")
 
 
-def pieces(read: Callable[[int], bytes]) -> Iterator[tuple[str | None, bytes]]:
-    """The tar stream in order, as (layer member name or None, bytes). A layer's own bytes
-    carry its name; headers, padding, other members and the end marker carry None."""
-    next_name = None
+def pieces(read: Callable[[int], bytes]) -> Iterator[tuple[Entry | None, bytes]]:
+    """The tar stream in order, as (member or None, bytes). A member's own bytes carry its
+    Entry (a member without bytes yields its Entry once with b""); headers, padding and the
+    end marker carry None. Raises EOFError when the stream ends early and TarError on a
+    header Go's reader refuses or on data after the end marker."""
+    pax: dict[str, str] = {}
     while True:
         header = read(BLOCK)
         if len(header) < BLOCK:
             header += _exact(read, BLOCK - len(header)) if header else b""
             if not header:
-                return
+                raise EOFError("the tar stream has no end marker")
         yield None, header
-        if header == bytes(BLOCK):  # the end-of-archive blocks, and whatever follows
+        if header == bytes(BLOCK):  # the end-of-archive blocks
             while chunk := read(CHUNK):
+                if chunk.strip(b"\0"):
+                    raise TarError("data after the end of the tar archive")
                 yield None, chunk
             return
-        size, kind = _number(header[124:136]), header[156:157]
+        if not _checksum_ok(header):
+            raise TarError("a tar header with a wrong checksum")
+        try:
+            size, kind = _number(header[124:136]), header[156:157]
+        except ValueError:
+            raise TarError("a tar header with an unreadable size") from None
         padding = -size % BLOCK
         if kind in (b"x", b"g"):
             data = _exact(read, size)
             yield None, data + _exact(read, padding)
-            next_name = _pax_path(data) if kind == b"x" else next_name
+            if kind == b"x":
+                pax = _pax_records(data)
             continue
-        name, next_name = next_name or _name(header), None
-        label = name if kind in (b"0", b"\0") and is_layer(name) else None
+        name = pax.get("path") or _name(header)
+        link = pax.get("linkpath") or header[157:257].split(b"\0", 1)[0].decode("utf-8", "replace")
+        size = int(pax["size"]) if pax.get("size", "").isdigit() else size
+        padding = -size % BLOCK
+        pax = {}
+        entry = Entry(name, KINDS.get(kind, "other"), size, link)
+        if not size:
+            yield entry, b""
         left = size
         while left:
             chunk = read(min(CHUNK, left))
             if not chunk:
                 raise EOFError(f"the tar stream ended inside {name}")
-            yield label, chunk
+            yield entry, chunk
             left -= len(chunk)
         if padding:
             yield None, _exact(read, padding)
@@ -148,17 +185,21 @@ FRAMES: dict[str, Callable[[IO[bytes], int], Frame]] = {"zstd": ZstdFrame, "gzip
 
 
 def write_framed(
-    read: Callable[[int], bytes], sink: IO[bytes], *, compression: str, level: int
-) -> tuple[int, list[Blob]]:
-    """Compress the tar stream from `read` into `sink`, one frame per layer (and one for each
-    run of other bytes). Returns the uncompressed size and each layer's figures."""
+    read: Callable[[int], bytes],
+    sink: IO[bytes],
+    *,
+    compression: str,
+    level: int,
+    on_piece: Callable[[Entry | None, bytes], None] | None = None,
+) -> tuple[int, dict[str, int]]:
+    """Compress the tar stream from `read` into `sink`, one frame per blob (and one for each
+    run of other bytes), handing every piece to `on_piece` too (labhost.archivescan reads the
+    same pass). Returns the uncompressed size and each blob's compressed size, by member name."""
     new_frame = FRAMES[compression]
-    blobs: list[Blob] = []
+    compressed: dict[str, int] = {}
     total = 0
     frame: Frame | None = None
     label: str | None = None
-    digest = hashlib.sha256()
-    size = 0
     started = 0
 
     def finish() -> None:
@@ -168,17 +209,17 @@ def write_framed(
         frame.close()
         frame = None
         if label is not None:
-            blobs.append(Blob(label, f"sha256:{digest.hexdigest()}", size, _position(sink) - started))
+            compressed[label] = _position(sink) - started
 
-    for piece_label, data in pieces(read):
+    for entry, data in pieces(read):
+        if on_piece is not None:
+            on_piece(entry, data)
+        piece_label = entry.name if entry is not None and entry.kind == "file" and is_blob(entry.name) else None
         if frame is None or piece_label != label:
             finish()
-            label, digest, size, started = piece_label, hashlib.sha256(), 0, _position(sink)
+            label, started = piece_label, _position(sink)
             frame = new_frame(sink, level)
         frame.write(data)
         total += len(data)
-        if label is not None:
-            digest.update(data)
-            size += len(data)
     finish()
-    return total, blobs
+    return total, compressed
