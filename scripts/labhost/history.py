@@ -7,6 +7,11 @@ position in the image's RootFS layers. An entry made a layer when it ran or copi
 something; metadata instructions (ENV, LABEL, ...) did not. The count must equal the
 image's layer count, or nothing is claimed.
 
+The release manifest finds the lab layer from the image configuration's own history instead
+(labhost.dockerload.layer_made_by: exact, the same on every store); this module measures what
+a layer installed as `docker history` reports it (the lab layer's size budget,
+tests/image/test_lab_layer_lock.py), which the containerd store counts in disk blocks.
+
 Formats (real outputs in tests/host/fixtures/docker/history-*.jsonl, Docker CLI 28.2 on
 Engine 20.10): the legacy builder writes `/bin/sh -c #(nop)  ENV ...` for metadata and
 `/bin/sh -c #(nop) COPY ...` for copies, `|N ARG=... /bin/sh -c ...` or `/bin/sh -c ...`
@@ -17,9 +22,12 @@ empty CreatedBy on its one layer.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from labhost import docker
 
 METADATA = ("ENV", "ARG", "LABEL", "USER", "EXPOSE", "ENTRYPOINT", "CMD", "HEALTHCHECK", "STOPSIGNAL", "SHELL",
             "VOLUME", "ONBUILD", "MAINTAINER")  # fmt: skip
@@ -61,3 +69,15 @@ def layer_of(steps_newest_first: Sequence[Step], layers: Sequence[str], marker: 
         if marker in step.created_by:
             found = (layers[index], step)
     return found
+
+
+def layer_installed(run: docker.Runner, tag: str, marker: str) -> tuple[str, Step] | None:
+    """(diff ID, step) of the layer the step containing `marker` made, with the size `docker
+    history` reports for it, or None."""
+    done = run(["docker", "history", "--no-trunc", "--format", "{{json .}}", tag])
+    layers = run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", tag])
+    if done.returncode != 0 or layers.returncode != 0:
+        return None
+    steps = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    parsed = [Step(step.get("CreatedBy", ""), parse_size(step.get("Size", "0"))) for step in steps]
+    return layer_of(parsed, json.loads(layers.stdout), marker)

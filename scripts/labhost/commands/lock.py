@@ -125,7 +125,7 @@ def run(args: argparse.Namespace, world) -> int:
             )
             failed = True
             continue
-        base_ref = imageref.pinned_reference(target.base, facts)
+        base_ref = imageref.registry_pin(world.run, target.base, facts)
         with tempfile.TemporaryDirectory(prefix="courselab-lock-") as scratch:
             out = Path(scratch)
             out.chmod(0o777)  # the container writes as the host user, into a folder it did not make

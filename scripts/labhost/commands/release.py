@@ -7,7 +7,13 @@ push it when a registry is given, and print the .env lines to hand out.
 The manifest (releases/<term>/<flavour>.json) is what the image itself reports, read from a
 container of it: TensorFlow's version and build information, Python, the lab packages, the
 GPU targets (ROCm) or CUDA/cuDNN versions (NVIDIA), plus the base it was built from (with its
-registry digest when there is one) and the lab layer's identity and size.
+registry digest when a registry confirmed one) and the lab layer's identity and size.
+
+The image is named by its identity (labhost.dockerload.Identity: configuration digest and
+layer diff IDs) and its sizes are the unpacked layers', all read from `docker save` as it
+streams: the same on the default and the containerd image store, where `.Id`, `.Size`,
+`docker history` and RepoDigests are not. A published image is pinned by the digest the
+registry accepted, read from `docker push`'s own report.
 """
 
 from __future__ import annotations
@@ -16,10 +22,9 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from labhost import avoid, compose, docker, history, imageref, rocm_bases
+from labhost import avoid, compose, docker, dockerload, imageref, rocm_bases
 from labhost.commands import Command
 
 FLAVOURS = tuple(compose.COMPOSE_FILES)
@@ -107,26 +112,25 @@ def gpu_facts(flavour: str, rocm_targets: list[str], build_info: dict) -> dict:
     return {key: build_info.get(key) for key in ("cuda_version", "cudnn_version", "is_cuda_build")}
 
 
-@dataclass(frozen=True)
-class LabLayer:
-    diff_id: str | None
-    size: int
+def lab_layer(plan: dockerload.Plan) -> dict:
+    """The layer the lab layer's RUN made, from the image configuration's history (works for
+    BuildKit and the legacy builder, on both stores), with its unpacked size."""
+    layer = dockerload.layer_made_by(plan, INSTALL_STEP)
+    return {"diff_id": layer.diff_id, "size": layer.unpacked} if layer else {"diff_id": None, "size": 0}
 
 
-def lab_layer(run: docker.Runner, tag: str) -> LabLayer:
-    """The layer the lab layer's RUN made (labhost.history: works for BuildKit and the
-    legacy builder)."""
-    done = run(["docker", "history", "--no-trunc", "--format", "{{json .}}", tag])
-    facts = imageref.inspect(run, tag)
-    if done.returncode != 0 or facts is None:
-        return LabLayer(None, 0)
-    steps = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    found = history.layer_of(
-        [history.Step(step.get("CreatedBy", ""), history.parse_size(step.get("Size", "0"))) for step in steps],
-        facts.layers,
-        INSTALL_STEP,
-    )
-    return LabLayer(found[0], found[1].size) if found else LabLayer(None, 0)
+def push(world, tag: str, remote: str) -> str:
+    """Push; the pin is the digest the engine reports the registry accepted, or a problem."""
+    argv = ["docker", "push", remote]
+    world.show(argv)
+    done = world.run_long(argv)
+    world.say(done.stdout.rstrip())
+    pushed = imageref.pushed_digest(done.stdout, remote.rsplit(":", 1)[1])
+    if done.returncode != 0:
+        return f"the push failed: {docker.last_line(done.stderr or done.stdout)}"
+    if pushed is None:
+        return "the registry returned no digest"
+    return f"{remote.rsplit(':', 1)[0]}@{pushed}"
 
 
 def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, avoided: list) -> dict | None:
@@ -172,29 +176,32 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
 
     image = imageref.inspect(world.run, tag)
     assert image is not None
+    saved = imageref.saved_plan(tag)
+    if isinstance(saved, str):
+        print(f"release: {target.flavour}: {saved}", file=err)
+        return None
     lock = lockfile.parse((world.repo / target.lock_path).read_text())
-    layer = lab_layer(world.run, tag)
     published = None
     if args.registry:
         remote = f"{args.registry.rstrip('/')}/lab:{args.term}-{target.flavour}"
         world.run(["docker", "tag", tag, remote])
-        push = ["docker", "push", remote]
-        world.show(push)
-        if world.interactive(push, world.repo) != 0:
-            print(f"release: {target.flavour}: the push to {args.registry} failed (above)", file=err)
-            return None
-        pushed = imageref.inspect(world.run, remote)
-        published = imageref.pinned_reference(remote, pushed) if pushed else None
-        if published is None or "@sha256:" not in published:
-            print(f"release: {target.flavour}: the registry returned no digest for {remote}", file=err)
+        published = push(world, tag, remote)
+        if "@sha256:" not in published:
+            print(f"release: {target.flavour}: {remote}: {published}", file=err)
             return None
     verdict = gate.get("verdict") or {}
     return {
-        "schema": 1,
+        "schema": 2,
         "term": args.term,
         "flavour": target.flavour,
-        "image": {"tag": tag, "id": image.id, "published": published, "size": image.size},
-        "base": {"reference": target.base, "id": base.id, "pinned": imageref.pinned_reference(target.base, base)},
+        "image": {
+            "tag": tag,
+            "config": saved.identity.config,
+            "diff_ids": list(saved.identity.diff_ids),
+            "unpacked_size": saved.unpacked,
+            "published": published,
+        },
+        "base": {"reference": target.base, "pinned": imageref.registry_pin(world.run, target.base, base)},
         "python": itself["python"],
         "tensorflow": itself["tensorflow"],
         "gpu": gpu_facts(
@@ -211,7 +218,7 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
         "lab_packages": dict(sorted(itself["lab_packages"].items(), key=lambda item: item[0].lower())),
         # The JupyterHub a class hub must run for this image's hub mode (deploy/README.md).
         "jupyterhub": itself["lab_packages"].get("jupyterhub"),
-        "lab_layer": {"diff_id": layer.diff_id, "size": layer.size},
+        "lab_layer": lab_layer(saved),
         "check": {"exit_code": check.returncode, "status": verdict.get("status"), "headline": verdict.get("headline")},
         "env_lines": env_lines(target.flavour, published or tag, pulled=published is not None),
     }
@@ -242,7 +249,9 @@ def run(args: argparse.Namespace, world) -> int:
         partial = path.with_name(f".{path.name}.partial")
         partial.write_text(json.dumps(manifest, indent=1) + "\n")
         partial.replace(path)
-        world.say(f"release: {flavour}: {manifest['image']['tag']} ({manifest['image']['id'][:19]}), manifest {path}")
+        world.say(
+            f"release: {flavour}: {manifest['image']['tag']} ({manifest['image']['config'][:19]}), manifest {path}"
+        )
         lines += manifest["env_lines"]
     if lines:
         world.say("\nHand these lines out in the class's .env:")
