@@ -151,7 +151,11 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
         print(f"release: {target.flavour}: the build failed (above); nothing was tagged", file=err)
         return None
 
-    report = world.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python", tag, "-c", SELF_REPORT])
+    # Both runs import TensorFlow, which alone took over a minute on a busy 2-core machine here:
+    # the long timeout, not the 60 s of a quick docker call.
+    report = world.run_long(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "python", tag, "-c", SELF_REPORT]
+    )
     if report.returncode != 0:
         print(f"release: {target.flavour}: the image could not describe itself: {docker.last_line(report.stderr)}",
               file=err)  # fmt: skip
@@ -166,8 +170,9 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
 
     # The check-only entrypoint, as a student's start would run it (no GPU needed here: a GPU
     # flavour's GPU can only be checked on a computer that has one).
-    check = world.run(["docker", "run", "--rm", "--network", "none", "--env", "LAB_REQUIRE_GPU=false", tag, "check",
-                       "--json"])  # fmt: skip
+    check = world.run_long(
+        ["docker", "run", "--rm", "--network", "none", "--env", "LAB_REQUIRE_GPU=false", tag, "check", "--json"]
+    )
     gate = last_json(check.stdout) if check.stdout.strip() else {}
     if check.returncode != 0:
         print(f"release: {target.flavour}: the image's own check failed (exit {check.returncode}): "
