@@ -1,37 +1,44 @@
-"""The GPU targets this image's TensorFlow was compiled for, read from its own libraries.
+"""The GPU targets this image's TensorFlow was compiled for and those it accepts, read from its
+own libraries.
 
     python3 rocm_targets.py --output FILE [--require] [--tensorflow DIR]
 
-Dockerfile.rocm runs it on the base image at build time. TensorFlow-ROCm prints a list of
-"supported AMDGPU versions" when it refuses a card, but that list is a constant in XLA's
-source, not what the wheel was compiled for (r2.18 prints gfx900 and gfx906 and ships no
-kernels for them), and the TF_ROCM_AMDGPU_TARGETS variable some AMD images set describes
-their build container, not the wheel. The code objects in the libraries are the truth:
+Dockerfile.rocm runs it on the base image at build time, with the readers of
+image/lock-gpu-targets.txt installed in that build stage only. TensorFlow-ROCm has two lists,
+and a card computes only when its target is on both:
 
-- HIP puts each translation unit's device code into a fat binary in the `.hip_fatbin`
-  section of the ELF library; a linked library holds one bundle per unit, back to back.
-- A bundle is a clang offload bundle: the magic `__CLANG_OFFLOAD_BUNDLE__`, a count, then
-  per entry (offset, size, id length, id), all little-endian 64-bit, ids such as
-  `hipv4-amdgcn-amd-amdhsa--gfx1030` or `host-x86_64-unknown-linux-gnu-` (LLVM's
-  clang/lib/Driver/OffloadBundler.cpp and llvm/lib/Object/OffloadBundle.cpp).
-- With `--offload-compress` (ROCm/tensorflow-upstream sets it for its ROCm builds since
-  PRs #2926-#2930, 2025) each bundle is a compressed one: magic `CCOB`, version (1-3),
-  method (0 zlib, 1 zstd; ROCm's LLVM picks zstd), sizes and a hash, then the compressed
-  bundle above. The ids are inside the compressed payload, so its start is decompressed.
+- Compiled: the targets its kernels were built for. The TF_ROCM_AMDGPU_TARGETS variable some
+  AMD images set describes their build container, not the wheel: the code objects in the
+  libraries are the truth.
+  - HIP puts each translation unit's device code into a fat binary in the `.hip_fatbin`
+    section of the ELF library; a linked library holds one bundle per unit, back to back.
+  - A bundle is a clang offload bundle: the magic `__CLANG_OFFLOAD_BUNDLE__`, a count, then
+    per entry (offset, size, id length, id), all little-endian 64-bit, ids such as
+    `hipv4-amdgcn-amd-amdhsa--gfx1030` or `host-x86_64-unknown-linux-gnu-` (LLVM's
+    clang/lib/Driver/OffloadBundler.cpp and llvm/lib/Object/OffloadBundle.cpp).
+  - With `--offload-compress` (ROCm/tensorflow-upstream sets it for its ROCm builds since
+    PRs #2926-#2930, 2025) each bundle is a compressed one: magic `CCOB`, version (1-3),
+    method (0 zlib, 1 zstd; ROCm's LLVM picks zstd), sizes and a hash, then the compressed
+    bundle above. The ids are inside the compressed payload, so only its start is decoded
+    (python-zstandard's stream reader decodes about as much as is asked for).
+  A target counts only when every bundle carries it: a unit without code for a target fails
+  on that card at run time ("No compatible code objects found"). rocBLAS' and MIOpen's own
+  per-target files are not read: for one ROCm release they cover a superset of TensorFlow's
+  list (MIOpen also compiles missing kernels at run time), and an override makes the card
+  look like the donor target to every library alike, so TensorFlow's list is the binding one.
+- Accepted at run time: XLA's kSupportedGfxVersions, the list TensorFlow prints when it refuses
+  a card (r2.18's names gfx900 and gfx906 without kernels for them; upstream XLA's lacks
+  consumer targets AMD's fork compiles). See rocm_runtime_list.py.
 
-A target counts only when every bundle carries it: a unit without code for a target fails
-on that card at run time ("No compatible code objects found"). rocBLAS' and MIOpen's own
-per-target files are not read: for one ROCm release they cover a superset of TensorFlow's
-list (MIOpen also compiles missing kernels at run time), and an override makes the card
-look like the donor target to every library alike, so TensorFlow's list is the binding one.
-
-Standard library only: it runs with the base image's own Python, before the lab layer.
+The result also names this TensorFlow build (the sha256 of its wheel's RECORD, which lists
+every file's hash): the lab keys what it learns about the build at run time by it.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -43,8 +50,18 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+try:
+    import zstandard
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+except ImportError as missing:  # run outside Dockerfile.rocm's stage, without its readers
+    sys.exit(
+        f"rocm_targets: ERROR: {missing.name} is missing: install image/lock-gpu-targets.txt "
+        "(pip install --require-hashes --target DIR -r image/lock-gpu-targets.txt; PYTHONPATH=DIR)"
+    )
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from zstd_prefix import Prefix, ZstdError  # noqa: E402
+import rocm_runtime_list  # noqa: E402
 
 BUNDLE_MAGIC = b"__CLANG_OFFLOAD_BUNDLE__"
 COMPRESSED_MAGIC = b"CCOB"
@@ -140,16 +157,22 @@ def compressed_header(data: bytes) -> tuple[int, int, int | None]:
     return version, method, total
 
 
-def decompressed_prefix(method: int, payload: bytes):
-    """A `get(n)` over the decompressed payload that decodes no more than it has to."""
+def decompressed_prefix(method: int, payload: bytes | memoryview):
+    """A `get(n)` over the decompressed payload that decodes no more than it has to: a real
+    library's bundles hold megabytes each, and only their first bytes are read."""
     if method == ZSTD:
-        prefix = Prefix(payload)
+        reader, decoded = zstandard.ZstdDecompressor().stream_reader(payload), bytearray()
 
         def get_zstd(count: int) -> bytes:
             try:
-                return prefix.get(count)
-            except ZstdError as error:
+                while len(decoded) < count:
+                    chunk = reader.read(count - len(decoded))
+                    if not chunk:
+                        break
+                    decoded.extend(chunk)
+            except zstandard.ZstdError as error:
                 raise ScanError(f"zstd payload: {error}") from error
+            return bytes(decoded)
 
         return get_zstd
     inflater, out, unread = zlib.decompressobj(), bytearray(), [payload]
@@ -157,7 +180,7 @@ def decompressed_prefix(method: int, payload: bytes):
     def get_zlib(count: int) -> bytes:
         try:
             while len(out) < count and not inflater.eof:
-                source = inflater.unconsumed_tail or (unread.pop() if unread else b"")
+                source = inflater.unconsumed_tail or (bytes(unread.pop()) if unread else b"")
                 if not source:
                     break
                 out.extend(inflater.decompress(source, 65536))
@@ -173,10 +196,17 @@ def bundles_in(data: mmap.mmap | bytes, start: int, end: int) -> list[Bundle]:
     magic and skipped by its own size, so code objects are never searched for magics."""
     found: list[Bundle] = []
     position = start
+    # Where each magic next occurs, searched again only once the walk has passed it: a section
+    # of plain bundles has no CCOB at all, and searching the rest of a 600 MB section for it
+    # at every bundle took minutes on tensorflow-rocm 2.14's library.
+    not_searched, none_left = -2, -1
+    next_at = {BUNDLE_MAGIC: not_searched, COMPRESSED_MAGIC: not_searched}
     while position < end:
-        plain = data.find(BUNDLE_MAGIC, position, end)
-        packed = data.find(COMPRESSED_MAGIC, position, end)
-        candidates = [at for at in (plain, packed) if at >= 0]
+        for magic, at in next_at.items():
+            if at == not_searched or 0 <= at < position:
+                next_at[magic] = data.find(magic, position, end)
+        plain, packed = next_at[BUNDLE_MAGIC], next_at[COMPRESSED_MAGIC]
+        candidates = [at for at in (plain, packed) if at != none_left]
         if not candidates:
             break
         at = min(candidates)
@@ -194,56 +224,35 @@ def bundles_in(data: mmap.mmap | bytes, start: int, end: int) -> list[Bundle]:
             stop = at + total
         if stop > end:
             raise ScanError(f"compressed bundle at {at} runs past its section")
-        ids, _ = read_entries(decompressed_prefix(method, data[at + header : stop]))
+        ids, _ = read_entries(decompressed_prefix(method, memoryview(data)[at + header : stop]))
         found.append(Bundle(at, True, frozenset(filter(None, map(target_of, ids)))))
         position = stop
     return found
 
 
-def elf_section(data: mmap.mmap | bytes, name: str) -> tuple[int, int] | None:
-    """(offset, size) of a section of a 64-bit little-endian ELF file, or None."""
-    if data[:4] != b"\x7fELF":
-        return None
-    if data[4] != 2 or data[5] != 1:
-        raise ScanError("not a 64-bit little-endian ELF file")
-    (shoff,) = struct.unpack_from("<Q", data, 0x28)
-    entsize, count, names_index = struct.unpack_from("<HHH", data, 0x3A)
-    if shoff == 0:
-        return None
-    if count == 0 or names_index == 0xFFFF:  # more sections than fit: section 0 holds the numbers
-        _, _, _, _, _, size0, link0, _, _, _ = struct.unpack_from("<IIQQQQIIQQ", data, shoff)
-        count = count or size0
-        names_index = link0 if names_index == 0xFFFF else names_index
-    if shoff + count * entsize > len(data) or entsize < 64:
-        raise ScanError("section headers lie outside the file")
-
-    def header(index: int) -> tuple:
-        return struct.unpack_from("<IIQQQQIIQQ", data, shoff + index * entsize)
-
-    names_offset = header(names_index)[4]
-    wanted = name.encode() + b"\0"
-    for index in range(count):
-        name_at, kind, _, _, offset, size, *_ = header(index)
-        if data[names_offset + name_at : names_offset + name_at + len(wanted)] == wanted:
-            if kind == 8 or offset + size > len(data):  # SHT_NOBITS, or cut off
-                raise ScanError(f"{name} section has no data in the file")
-            return offset, size
-    return None
+def fatbin_section(path: Path) -> tuple[int, int] | None:
+    """(offset, size) of a library's .hip_fatbin section in the file, or None without one."""
+    with path.open("rb") as stream:
+        try:
+            elf = ELFFile(stream)
+        except ELFError:
+            return None
+        section = elf.get_section_by_name(FATBIN_SECTION)
+        if section is None:
+            return None
+        if section["sh_type"] == "SHT_NOBITS" or section["sh_offset"] + section["sh_size"] > elf.stream_len:
+            raise ScanError(f"{FATBIN_SECTION} section has no data in the file")
+        return section["sh_offset"], section["sh_size"]
 
 
 def scan_library(path: Path) -> LibraryScan | None:
     """The bundles of one library, or None when it has no fat-binary section."""
-    with path.open("rb") as stream:
-        try:
-            data = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file cannot be mapped
-            return None
-        with data:
-            section = elf_section(data, FATBIN_SECTION)
-            if section is None:
-                return None
-            offset, size = section
-            return LibraryScan(str(path), bundles_in(data, offset, offset + size))
+    section = fatbin_section(path)
+    if section is None:
+        return None
+    offset, size = section
+    with path.open("rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return LibraryScan(str(path), bundles_in(data, offset, offset + size))
 
 
 def shared_libraries(root: Path) -> list[Path]:
@@ -277,13 +286,27 @@ def build_info(tf_dir: Path) -> dict:
     return {}
 
 
-def tensorflow_version() -> str:
-    for name in DISTRIBUTIONS:
-        try:
-            return f"{name} {importlib.metadata.version(name)}"
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return "TensorFlow (version unknown)"
+def tensorflow_distribution(tf_dir: Path) -> importlib.metadata.Distribution | None:
+    """The installed distribution that put TensorFlow in `tf_dir` (tensorflow-rocm, tensorflow, ...)."""
+    found = {
+        d.metadata["Name"].lower().replace("_", "-"): d
+        for d in importlib.metadata.distributions(path=[str(tf_dir.parent)])
+    }
+    return next((found[name] for name in DISTRIBUTIONS if name in found), None)
+
+
+def tensorflow_version(dist: importlib.metadata.Distribution | None) -> str:
+    return f"{dist.metadata['Name']} {dist.version}" if dist is not None else "TensorFlow (version unknown)"
+
+
+def tensorflow_id(dist: importlib.metadata.Distribution | None, libraries: list[Path]) -> str:
+    """This TensorFlow build's identity: the sha256 of its wheel's RECORD (every file with its
+    own hash), else of its libraries' names and sizes."""
+    record = dist.read_text("RECORD") if dist is not None else None
+    if record:
+        return "sha256:" + hashlib.sha256(record.encode()).hexdigest()
+    listing = "\n".join(f"{p.name} {p.stat().st_size}" for p in libraries)
+    return "sha256:" + hashlib.sha256(listing.encode()).hexdigest()
 
 
 def sort_key(target: str) -> tuple[int, str]:
@@ -293,18 +316,23 @@ def sort_key(target: str) -> tuple[int, str]:
 @dataclass(frozen=True)
 class Result:
     tensorflow: str
+    tensorflow_id: str
     location: str
     rocm_build: bool
-    targets: list[str]
+    targets: list[str]  # compiled for: kernels in every bundle
     partial: list[str]  # in some bundles only: not usable
     libraries: dict[str, dict]
+    runtime_targets: list[str] | None  # XLA's kSupportedGfxVersions as found, or None
+    runtime_source: str  # where it was read
+    runtime_problem: str | None  # why it could not be read
 
     def as_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n"
 
 
 def scan(tf_dir: Path) -> Result:
-    scans = [found for path in shared_libraries(tf_dir) if (found := scan_library(path)) is not None]
+    libraries_here = shared_libraries(tf_dir)
+    scans = [found for path in libraries_here if (found := scan_library(path)) is not None]
     bundles = [b for s in scans for b in s.bundles]
     every = frozenset.intersection(*(b.targets for b in bundles)) if bundles else frozenset()
     some = frozenset().union(*(b.targets for b in bundles))
@@ -316,13 +344,19 @@ def scan(tf_dir: Path) -> Result:
         }
         for s in scans
     }
+    runtime = rocm_runtime_list.read(libraries_here, tf_dir)
+    dist = tensorflow_distribution(tf_dir)
     return Result(
-        tensorflow=tensorflow_version(),
+        tensorflow=tensorflow_version(dist),
+        tensorflow_id=tensorflow_id(dist, libraries_here),
         location=str(tf_dir),
         rocm_build=build_info(tf_dir).get("is_rocm_build") is True,
         targets=sorted(every, key=sort_key),
         partial=sorted(some - every, key=sort_key),
         libraries=libraries,
+        runtime_targets=list(runtime.names) if runtime.names is not None else None,
+        runtime_source=runtime.source,
+        runtime_problem=runtime.problem,
     )
 
 
@@ -338,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         result = scan(tf_dir)
-    except (ScanError, OSError, struct.error) as error:
+    except (ScanError, rocm_runtime_list.ListError, ELFError, OSError, struct.error) as error:
         print(f"rocm_targets: ERROR: cannot read TensorFlow's GPU code in {tf_dir}: {error}", file=sys.stderr)
         return 1
     bundles = sum(lib["bundles"] for lib in result.libraries.values())
@@ -348,6 +382,15 @@ def main(argv: list[str] | None = None) -> int:
         f"rocm_targets: {result.tensorflow} ({kind}) was compiled for: {' '.join(result.targets) or 'no GPU'} "
         f"({bundles} code-object bundles, {compressed} compressed, in {len(result.libraries)} libraries)"
     )
+    if result.runtime_targets is not None:
+        print(f"rocm_targets: it accepts at run time: {' '.join(result.runtime_targets)} ({result.runtime_source})")
+    else:
+        # Not fatal: the lab then learns the list the first time TensorFlow refuses a card.
+        print(
+            f"rocm_targets: WARNING: the list of GPUs it accepts at run time could not be read "
+            f"({result.runtime_problem}); the GPU check will record it "
+            "the first time TensorFlow refuses a card"
+        )
     if result.partial:
         print(f"rocm_targets: WARNING: only some kernels exist for {' '.join(result.partial)}: not counted")
     if args.require and result.rocm_build and not result.targets:
