@@ -202,9 +202,10 @@ def rocm_override(ctx: Context) -> CheckResult | None:
         return None
     decision = plan.decision
     value = decision.override or _("unset")
-    detail = _("{target}: HSA_OVERRIDE_GFX_VERSION {value} (image targets from {source})").format(
-        target=decision.target, value=value, source=ctx.supported.source
-    )
+    detail = _(
+        "{target}: HSA_OVERRIDE_GFX_VERSION {value} (image targets from {source}; the list TensorFlow accepts "
+        "at run time {runtime})"
+    ).format(target=decision.target, value=value, source=ctx.supported.source, runtime=ctx.supported.runtime_source)
     configured = ctx.values.get("HSA_OVERRIDE_GFX_VERSION")
     if not decision.usable:
         return CheckResult(
@@ -243,13 +244,7 @@ def rocm_newer_base(ctx: Context) -> CheckResult | None:
     if not gpus or ctx.newer_supported is None:
         return None
     base, _source = rocm_bases.configured(ctx.values, "")
-    advice = rocm_bases.recommend_newer(
-        [g.target for g in gpus],
-        ctx.supported.targets,
-        base,
-        ctx.newer_supported.targets,
-        ctx.newer_supported.source,
-    )
+    advice = rocm_bases.recommend_newer([g.target for g in gpus], ctx.supported, base, ctx.newer_supported)
     if advice is None:
         return None
     return CheckResult("rocm base", WARN, advice.detail, advice.fix)

@@ -191,3 +191,14 @@ def image_file(run: Runner, image: str, path: str) -> str | None:
     when the image or the file is not there."""
     done = run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat", image, path])
     return done.stdout if done.returncode == 0 else None
+
+
+def volume_file(run: Runner, image: str, volume: str, path: str) -> str | None:
+    """A file's text from a named volume, mounted read-only at /cache in a container of a local
+    image (which has `cat`); None when the volume, the image or the file is not there. The
+    volume is looked up first: `docker run -v` would create a missing one."""
+    if run(["docker", "volume", "inspect", "--format", "{{.Name}}", volume]).returncode != 0:
+        return None
+    mount = ["--volume", f"{volume}:/cache:ro"]
+    done = run(["docker", "run", "--rm", "--network", "none", *mount, "--entrypoint", "cat", image, path])
+    return done.stdout if done.returncode == 0 else None

@@ -2,7 +2,8 @@
 
 The override rule itself lives in labkit.gfx (the GPU gate in the container uses the same);
 this module only picks the GPU. Which targets the image supports comes from
-labhost.rocm_bases (read from the built image, else the list AMD documents for its base).
+labhost.rocm_bases (read from the built image, else the list AMD documents for its base),
+both of its lists: compiled for, and accepted at run time (labhost.targets).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def decide(gpu: AmdGpu, supported: SupportedTargets) -> gfx.OverrideDecision:
                 "update the kernel"
             ),
         )
-    return gfx.decide_override(gpu.target, list(supported.targets))
+    return gfx.decide_override(gpu.target, supported.image)
 
 
 def choose_amd(gpus: list[AmdGpu], supported: SupportedTargets) -> tuple[AmdGpu | None, gfx.OverrideDecision | None]:

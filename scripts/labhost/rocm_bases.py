@@ -11,11 +11,12 @@ says so ("documented, not read"); a built image records what its own libraries c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
 
-from labkit import gfx
+from labkit import gfx, seen_targets
 from labkit.i18n import N_, _
 
 from labhost.targets import SupportedTargets
@@ -92,24 +93,60 @@ def configured(values: dict[str, str], compose_rocm_text: str) -> tuple[str, str
 
 
 def targets_from_file(text: str, image: str) -> SupportedTargets | None:
-    """The list a built image recorded (TARGETS_FILE's JSON), or None if it is not that."""
+    """The lists a built image recorded (TARGETS_FILE's JSON), or None if it is not that. An
+    image built before the run-time list was read has only the compiled one."""
     try:
-        names = json.loads(text)["targets"]
+        data = json.loads(text)
+        names = data["targets"]
     except (ValueError, KeyError, TypeError):
         return None
     if not isinstance(names, list):
         return None
     joined = " ".join(str(name) for name in names)
+    runtime = data.get("runtime_targets")
+    if isinstance(runtime, list) and runtime:
+        runtime_text = " ".join(str(name) for name in runtime)
+        runtime_targets: tuple[gfx.GfxTarget, ...] | None = tuple(gfx.parse_target_list(runtime_text))
+        runtime_source = _("read from image {image} ({where})").format(
+            image=image, where=data.get("runtime_source", "")
+        )
+    else:
+        runtime_text, runtime_targets = "", None
+        problem = data.get("runtime_problem")
+        runtime_source = (
+            _("not readable from image {image} ({problem})").format(image=image, problem=problem)
+            if problem
+            else _("not recorded by image {image}: rebuild it").format(image=image)
+        )
     return SupportedTargets(
         tuple(gfx.parse_target_list(joined)),
         _("read from image {image} (its TensorFlow's own libraries)").format(image=image),
         joined,
+        runtime_targets,
+        runtime_source,
+        runtime_text,
+        str(data.get("tensorflow_id") or ""),
+    )
+
+
+def with_seen(supported: SupportedTargets, seen: seen_targets.Seen | None) -> SupportedTargets:
+    """The image's lists with the run-time list TensorFlow printed when it refused a card on
+    this computer (the GPU check recorded it): that is what TensorFlow did, so it wins."""
+    if seen is None:
+        return supported
+    return dataclasses.replace(
+        supported,
+        runtime=tuple(seen.targets),
+        runtime_text=seen.printed,
+        runtime_source=_("printed by TensorFlow when it refused a card here ({when})").format(when=seen.seen_at),
     )
 
 
 def documented(base_image: str, why: str) -> SupportedTargets:
     """The list AMD's recipe documents for a known base, marked as not read from an image.
-    `why` says why the image could not be read (not built, no Docker, built before this)."""
+    `why` says why the image could not be read (not built, no Docker, built before this). The
+    run-time list is not documented anywhere: unknown until the image is built."""
+    unknown = _("unknown until the image is built ({why})").format(why=why)
     base = known_base(base_image)
     if base is None:
         return SupportedTargets(
@@ -117,6 +154,7 @@ def documented(base_image: str, why: str) -> SupportedTargets:
             _("unknown: {why}, and {base} is not a base this lab knows; build the image").format(
                 why=why, base=base_image
             ),
+            runtime_source=unknown,
         )
     text = " ".join(base.documented_targets)
     return SupportedTargets(
@@ -125,6 +163,7 @@ def documented(base_image: str, why: str) -> SupportedTargets:
             base=base_image, why=why, source=_(base.source)
         ),
         text,
+        runtime_source=unknown,
     )
 
 
@@ -136,20 +175,53 @@ class Recommendation:
     fix: str
 
 
+# The consumer GPUs students bring (Radeon RX 6000/7000/9000 cards and Ryzen iGPUs), for what
+# an instructor must know before moving a class to another base.
+CONSUMER_TARGETS = tuple(
+    gfx.parse_target_list(
+        "gfx90c gfx1030 gfx1031 gfx1032 gfx1033 gfx1034 gfx1035 gfx1036 gfx1100 gfx1101 gfx1102 gfx1103 "
+        "gfx1150 gfx1151 gfx1152 gfx1153 gfx1200 gfx1201"
+    )
+)
+
+
+def consumer_overrides(image: gfx.ImageTargets) -> dict[str, list[str]]:
+    """{override value: the consumer targets that need it} on an image with these lists."""
+    needed: dict[str, list[str]] = {}
+    for target in CONSUMER_TARGETS:
+        decision = gfx.decide_override(target, image)
+        if decision.override:
+            needed.setdefault(decision.override, []).append(target.llvm_name)
+    return needed
+
+
+def overrides_clause(supported: SupportedTargets) -> str:
+    """Which consumer cards need HSA_OVERRIDE_GFX_VERSION on this image: from both of its lists,
+    so only once the run-time list is known (the image is built and it was read or seen)."""
+    if supported.runtime is None:
+        return _(
+            "which consumer cards need HSA_OVERRIDE_GFX_VERSION there is not known yet: its run-time list is {why}"
+        ).format(why=supported.runtime_source)
+    needed = consumer_overrides(supported.image)
+    if not needed:
+        return _("no consumer card needs HSA_OVERRIDE_GFX_VERSION there")
+    groups = "; ".join(f"{value}: {', '.join(names)}" for value, names in needed.items())
+    return _("there these consumer cards need HSA_OVERRIDE_GFX_VERSION: {groups}").format(groups=groups)
+
+
 def recommend_newer(
     targets: list[gfx.GfxTarget],
-    current: tuple[gfx.GfxTarget, ...],
+    current: SupportedTargets,
     current_base: str,
-    newer: tuple[gfx.GfxTarget, ...],
-    newer_source: str,
+    newer: SupportedTargets,
 ) -> Recommendation | None:
     """The newer base, when one of these cards cannot use the current image at all (not even
     with an override) and the newer base can. None when nothing would change."""
     if current_base == NEWER_BASE.base_image:
         return None
     for target in targets:
-        now = gfx.decide_override(target, list(current))
-        then = gfx.decide_override(target, list(newer))
+        now = gfx.decide_override(target, current.image)
+        then = gfx.decide_override(target, newer.image)
         if now.usable or not then.usable:
             continue
         how = (
@@ -163,14 +235,15 @@ def recommend_newer(
             target.llvm_name,
             _(
                 "{target} has no kernels in {current}; {newer} (TensorFlow {tensorflow}) runs it {how} "
-                "(its targets {source})"
+                "(its targets {source}); {overrides}"
             ).format(
                 target=target.llvm_name,
                 current=current_base,
                 newer=NEWER_BASE.base_image,
                 tensorflow=NEWER_BASE.tensorflow,
                 how=how,
-                source=newer_source,
+                source=newer.source,
+                overrides=overrides_clause(newer),
             ),
             _(
                 "ask your instructor for the newer ROCm base (docs/rocm-bases.md): {settings} in .env, "

@@ -3,10 +3,12 @@ targets, the plan, and the doctor's context built from them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit import seen_targets
 from labkit.hostfacts import flavour as hostflavour
 from labkit.i18n import _
 from labkit.settings import effective
@@ -35,7 +37,32 @@ def image_targets(world: World, base: str, image: str) -> plan.SupportedTargets:
     path = labels.get(rocm_bases.TARGETS_FILE_LABEL, rocm_bases.TARGETS_FILE)
     text = docker.image_file(world.run, image, path)
     found = rocm_bases.targets_from_file(text, image) if text else None
-    return found or rocm_bases.documented(base, _("image {image} records no list: rebuild it").format(image=image))
+    if found is None:
+        return rocm_bases.documented(base, _("image {image} records no list: rebuild it").format(image=image))
+    return rocm_bases.with_seen(found, seen_runtime_targets(world, image, found.tensorflow_id))
+
+
+def seen_runtime_targets(world: World, image: str, tensorflow_id: str) -> seen_targets.Seen | None:
+    """What the GPU check recorded on the cache volume when TensorFlow refused a card
+    (labkit.seen_targets), read through a container of the image."""
+    assert world.run is not None
+    relative = seen_targets.relative_path(tensorflow_id)
+    volume = cache_volume(world) if relative else None
+    if relative is None or volume is None:
+        return None
+    text = docker.volume_file(world.run, image, volume, f"{seen_targets.STATE_DIR}/{relative}")
+    return seen_targets.parse(text)
+
+
+def cache_volume(world: World) -> str | None:
+    """The cache volume's name as compose makes it (the project name comes first)."""
+    assert world.run is not None
+    model = world.run(compose.command("rocm", "config", "--format", "json"))
+    try:
+        name = json.loads(model.stdout)["volumes"]["cache"]["name"] if model.returncode == 0 else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return name if isinstance(name, str) and name else None
 
 
 def compose_rocm_text(world: World) -> str:
@@ -138,6 +165,11 @@ def plan_summary(s: Survey) -> dict[str, object]:
         "warnings": [w.text for w in p.warnings],
         "image_targets": " ".join(t.llvm_name for t in s.supported.targets),
         "image_targets_source": s.supported.source,
+        # None: not known (the source says why); the GPU check learns it at the first refusal.
+        "image_runtime_targets": " ".join(t.llvm_name for t in s.supported.runtime)
+        if s.supported.runtime is not None
+        else None,
+        "image_runtime_targets_source": s.supported.runtime_source,
         "compose_command": compose.shown(compose.up(p.flavour)),
     }
 

@@ -31,12 +31,15 @@ from labkit.i18n import N_, _
 from labkit.verdicts import Facts, Rule, Verdict, verdict
 
 OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
-# The GPU targets the image's TensorFlow was compiled for: read from its libraries' code
-# objects when Dockerfile.rocm built the image (image/rocm_targets.py), put here by the gate.
-# TensorFlow's printed "supported AMDGPU versions" is another list: a constant in XLA's
-# source (r2.18 prints gfx900 and gfx906, for which the wheel has no kernels). An override
-# is decided from the compiled list, never from the printed one.
+# The image's two lists, put here by the gate. Compiled: the targets its TensorFlow has kernels
+# for, read from its libraries' code objects when Dockerfile.rocm built the image
+# (image/rocm_targets.py). Run time: XLA's kSupportedGfxVersions, the list TensorFlow prints as
+# "supported AMDGPU versions" when it refuses a card (r2.18's names gfx900 and gfx906 without
+# kernels for them; TensorFlow 2.20's lacked gfx1102, whose kernels it had), read from the same
+# libraries, or what TensorFlow printed when it last refused a card here (labkit.seen_targets).
+# A card runs only on a target on both (gfx.ImageTargets).
 TARGETS_ENV = "LAB_ROCM_TF_TARGETS"
+RUNTIME_TARGETS_ENV = "LAB_ROCM_TF_RUNTIME_TARGETS"
 # Words a student reads are catalogue keys (N_), translated where a fix is built (_()), so
 # every fix is in the student's language; commands and variable names stay as typed.
 CPU_LAB = N_("`docker compose up` (the CPU lab)")
@@ -152,13 +155,19 @@ def printed_targets(facts: Facts) -> list[gfx.GfxTarget] | None:
     return None
 
 
+def image_targets(facts: Facts) -> gfx.ImageTargets:
+    """The image's two lists as this start knows them: the run-time list TensorFlow printed in
+    this very run, else the one the gate found (read from the image, or seen before)."""
+    runtime = printed_targets(facts)
+    if runtime is None and facts.env.get(RUNTIME_TARGETS_ENV, "").strip():
+        runtime = gfx.parse_target_list(facts.env[RUNTIME_TARGETS_ENV])
+    return gfx.ImageTargets(tuple(compiled_targets(facts)), tuple(runtime) if runtime is not None else None)
+
+
 def supported_targets(facts: Facts) -> list[gfx.GfxTarget]:
-    """The targets a card can run as in this image: compiled in (it has kernels), and, when
-    the log shows TensorFlow's start-up check, also on the list that check accepts (a card
-    off that list is refused even when kernels exist). Never the printed list alone."""
-    printed = printed_targets(facts)
-    compiled = compiled_targets(facts)
-    return compiled if printed is None else [target for target in compiled if target in printed]
+    """The targets a card can run as in this image: on both lists (gfx.ImageTargets.runnable).
+    Never the printed list alone: it names targets without kernels."""
+    return list(image_targets(facts).runnable)
 
 
 def card_target(facts: Facts) -> gfx.GfxTarget | None:
@@ -181,7 +190,7 @@ def _why(decision: gfx.OverrideDecision) -> str:
     )
 
 
-def advice_for(target: gfx.GfxTarget | None, supported: list[gfx.GfxTarget], *, current: str | None) -> str:
+def advice_for(target: gfx.GfxTarget | None, image: gfx.ImageTargets, *, current: str | None) -> str:
     """The one thing to do about the override for this card, as a clause of a fix.
     `current` is the override in effect (None when unset). In the student's language: the
     decision's reason is already (gfx.decide_override translates it)."""
@@ -195,7 +204,7 @@ def advice_for(target: gfx.GfxTarget | None, supported: list[gfx.GfxTarget], *, 
             "run `python3 scripts/lab doctor` on the host: it reads the card's target and names the "
             "HSA_OVERRIDE_GFX_VERSION value"
         )
-    decision = gfx.decide_override(target, supported)
+    decision = gfx.decide_override(target, image)
     if decision.override and decision.override == (current or "").strip():
         # The rule's own answer is already set and the card still fails: nothing else to borrow.
         why = decision.warning or _("{target} does not run reliably as its stand-in").format(target=decision.target)
@@ -312,16 +321,17 @@ def override_other_major(facts: Facts) -> Verdict | None:
             value=value.override_value,
             card=card.llvm_name,
             target=value.llvm_name,
-            advice=advice_for(card, supported_targets(facts), current=override_setting(facts)),
+            advice=advice_for(card, image_targets(facts), current=override_setting(facts)),
         ),
     )
 
 
 def override_not_needed(facts: Facts) -> Verdict | None:
-    """Never override a card the image supports natively: that has crashed ROCm."""
+    """Never override a card the image supports natively (its target on both lists): that has
+    crashed ROCm. A card with kernels that TensorFlow refuses is not such a card."""
     value = override_setting(facts)
     card = card_target(facts)
-    if not is_rocm(facts) or not value or card is None or card not in supported_targets(facts):
+    if not is_rocm(facts) or not value or card is None or card not in image_targets(facts).runnable:
         return None
     return verdict(
         "fail",
@@ -397,8 +407,8 @@ def gpu_skipped(facts: Facts) -> Verdict | None:
         return None
     chosen = _pick_ignored(ignored)
     seen = gfx.from_llvm_name(chosen.target)
-    supported = supported_targets(facts)
-    if seen is None or seen in supported:
+    image = image_targets(facts)
+    if seen is None or seen in image.runnable:
         return None
     override = gfx.from_override(override_setting(facts) or "")
     if override is not None and override == seen:
@@ -411,10 +421,10 @@ def gpu_skipped(facts: Facts) -> Verdict | None:
             ).format(
                 value=override.override_value,
                 target=seen.llvm_name,
-                advice=advice_for(card_target(facts), supported, current=override_setting(facts)),
+                advice=advice_for(card_target(facts), image, current=override_setting(facts)),
             ),
         )
-    decision = gfx.decide_override(seen, supported)
+    decision = gfx.decide_override(seen, image)
     where = f"{chosen.device} ({seen.llvm_name})"
     if decision.override:
         fix = _("add HSA_OVERRIDE_GFX_VERSION={value} to .env and start again ({why})").format(
@@ -448,7 +458,7 @@ def no_code_object(facts: Facts) -> Verdict | None:
     if card is None and match["target"] and not value:
         # Without an override the runtime names the card's own target.
         card = gfx.from_llvm_name(match["target"])
-    advice = advice_for(card, supported_targets(facts), current=value)
+    advice = advice_for(card, image_targets(facts), current=value)
     if value:
         fix = _("HSA_OVERRIDE_GFX_VERSION={value} does not fit this card: {advice}").format(value=value, advice=advice)
         return verdict("fail", NO_CODE_OBJECT, fix)
@@ -460,7 +470,7 @@ def memory_fault(facts: Facts) -> Verdict | None:
         return None
     value = override_setting(facts)
     if value:
-        advice = advice_for(card_target(facts), supported_targets(facts), current=value)
+        advice = advice_for(card_target(facts), image_targets(facts), current=value)
         fix = _("the card crashed while running as HSA_OVERRIDE_GFX_VERSION={value}: {advice}").format(
             value=value, advice=advice
         )

@@ -7,21 +7,24 @@ launch forever; the parent must be able to give up and say so.
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from labkit import diagnose_nvidia
+from labkit import diagnose_nvidia, diagnose_rocm, gfx, seen_targets
 from labkit.diagnose import Facts, Verdict, diagnose
-from labkit.diagnose_rocm import TARGETS_ENV
+from labkit.diagnose_rocm import RUNTIME_TARGETS_ENV, TARGETS_ENV
 from labkit.hostfacts import devices, kfd
 from labkit.i18n import _
 
 LOG_TAIL_CHARS = 20_000
 # Written by image/rocm_targets.py when Dockerfile.rocm builds the image (ROCm images only).
 COMPILED_TARGETS_FILE = "/opt/lab/rocm-tf-targets.json"
+STATE_DIR = seen_targets.STATE_DIR
 
 
 def device_access(root: Path = Path("/")) -> dict[str, str]:
@@ -39,15 +42,58 @@ def kfd_targets(root: Path = Path("/"), *, environ: Mapping[str, str]) -> tuple[
     return tuple(node.target.llvm_name for node in visible if node.target is not None)
 
 
+@dataclass(frozen=True)
+class ImageRecord:
+    """What the build read from the image's TensorFlow (image/rocm_targets.py's JSON)."""
+
+    compiled: str  # "gfx908 gfx90a ..."
+    runtime: str | None  # the list it accepts at run time, None when the build could not read it
+    tensorflow_id: str  # the TensorFlow build, the key of what the check learns (labkit.seen_targets)
+
+
+def image_record(path: str = COMPILED_TARGETS_FILE) -> ImageRecord | None:
+    try:
+        with open(path) as stream:
+            data = json.load(stream)
+        compiled = data["targets"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(compiled, list):
+        return None
+    runtime = data.get("runtime_targets")
+    return ImageRecord(
+        " ".join(str(t) for t in compiled),
+        " ".join(str(t) for t in runtime) if isinstance(runtime, list) and runtime else None,
+        str(data.get("tensorflow_id") or ""),
+    )
+
+
 def compiled_targets(path: str = COMPILED_TARGETS_FILE) -> str | None:
     """The GPU targets the image's TensorFlow was compiled for, as the build read them from
     its libraries ("gfx908 gfx90a ..."), or None when this image did not record them."""
-    try:
-        with open(path) as stream:
-            targets = json.load(stream)["targets"]
-    except (OSError, ValueError, KeyError, TypeError):
+    record = image_record(path)
+    return record.compiled if record else None
+
+
+def runtime_targets(record: ImageRecord, state_dir: Path) -> str | None:
+    """The run-time list to decide with: what TensorFlow printed when it refused a card here
+    before (it is what TensorFlow did), else what the build read, else None."""
+    seen = seen_targets.read(state_dir, record.tensorflow_id)
+    return seen.printed if seen is not None else record.runtime
+
+
+def learn_runtime_targets(record: ImageRecord | None, facts: Facts, state_dir: Path) -> Path | None:
+    """When TensorFlow refused a card and printed a list the lab did not know (the build could
+    not read it, or read another), record it for the next start, setup and the doctor."""
+    ignored = diagnose_rocm.ignored_gpus(facts.log)
+    if record is None or not ignored or not diagnose_rocm.is_rocm(facts):
         return None
-    return " ".join(str(t) for t in targets) if isinstance(targets, list) else None
+    printed = ignored[0].supported_text
+    known = runtime_targets(record, state_dir)
+    if known is not None and gfx.parse_target_list(known) == gfx.parse_target_list(printed):
+        return None
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return seen_targets.remember(state_dir, record.tensorflow_id, printed, seen_at=now)
 
 
 def parse_probe_stdout(stdout: str) -> dict:
@@ -83,10 +129,21 @@ def run_probe(*, timeout: float, env: Mapping[str, str]) -> tuple[dict, str, boo
     return parse_probe_stdout(completed.stdout), completed.stderr[-LOG_TAIL_CHARS:], False, completed.returncode
 
 
-def check(*, flavour: str, timeout: float, env: Mapping[str, str]) -> tuple[Facts, Verdict]:
-    compiled = compiled_targets()
-    if compiled is not None:  # what the image's libraries contain wins over any setting
-        env = {**env, TARGETS_ENV: compiled}
+def check(
+    *,
+    flavour: str,
+    timeout: float,
+    env: Mapping[str, str],
+    targets_file: str = COMPILED_TARGETS_FILE,
+    state_dir: Path = STATE_DIR,
+) -> tuple[Facts, Verdict]:
+    record = image_record(targets_file)
+    if record is not None:  # what the image's libraries contain wins over any setting
+        env = {key: value for key, value in env.items() if key != RUNTIME_TARGETS_ENV}
+        env[TARGETS_ENV] = record.compiled
+        runtime = runtime_targets(record, state_dir)
+        if runtime is not None:
+            env[RUNTIME_TARGETS_ENV] = runtime
     data, log, timed_out, exit_code = run_probe(timeout=timeout, env=env)
     facts = Facts(
         probe=data,
@@ -98,6 +155,7 @@ def check(*, flavour: str, timeout: float, env: Mapping[str, str]) -> tuple[Fact
         devices=device_access(),
         kfd_targets=kfd_targets(environ=env),
     )
+    learn_runtime_targets(record, facts, state_dir)
     return facts, diagnose(facts)
 
 

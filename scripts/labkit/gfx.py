@@ -6,6 +6,8 @@ Pure functions only. The facts behind the rules are in the project's DESIGN note
 - An unsupported target may borrow a supported target of the same family and major version
   through HSA_OVERRIDE_GFX_VERSION; never one the image already supports, never across
   major versions, never empty.
+- An image's TensorFlow has two lists (ImageTargets): the targets it has kernels for, and the
+  targets XLA accepts at run time (it refuses any other card). "Supported" means on both.
 """
 
 from __future__ import annotations
@@ -112,6 +114,29 @@ class OverrideDecision:
     warning: str | None = None
 
 
+@dataclass(frozen=True)
+class ImageTargets:
+    """What one image's TensorFlow can run: the targets it was compiled for, and the targets it
+    accepts at run time (XLA's list, the one it prints when it refuses a card), or None when
+    that list is not known. Every decision about a card goes through `runnable`, on the host
+    (setup, the doctor) and in the container (the GPU check) alike."""
+
+    compiled: tuple[GfxTarget, ...]
+    runtime: tuple[GfxTarget, ...] | None = None
+
+    @property
+    def runnable(self) -> tuple[GfxTarget, ...]:
+        """Targets with kernels that TensorFlow also accepts; with the run-time list unknown,
+        the compiled list alone (the GPU check learns the other the first time it is refused)."""
+        if self.runtime is None:
+            return self.compiled
+        return tuple(target for target in self.compiled if target in self.runtime)
+
+    def refused(self, target: GfxTarget) -> bool:
+        """Compiled in, but off the list TensorFlow accepts: kernels it will never use."""
+        return self.runtime is not None and target in self.compiled and target not in self.runtime
+
+
 def donor_for(target: GfxTarget) -> GfxTarget | None:
     """The supported target an unsupported card may borrow: its generation's base chip.
 
@@ -126,13 +151,16 @@ def donor_for(target: GfxTarget) -> GfxTarget | None:
     return None
 
 
-def decide_override(target: GfxTarget, supported: list[GfxTarget]) -> OverrideDecision:
-    """Pick the override for `target` given the targets the image's TensorFlow supports.
-    The reason and warning are in the student's language (read at call time)."""
+def decide_override(target: GfxTarget, image: ImageTargets) -> OverrideDecision:
+    """Pick the override for `target` on this image: none when the card runs natively (its
+    target on both lists), else a donor of its family on both lists, else the CPU lab. The
+    only decision function: setup, the doctor and the GPU check all call it. The reason and
+    warning are in the student's language (read at call time)."""
     name = target.llvm_name
+    runnable = image.runnable
     if name in UNUSABLE_TARGETS:
         return OverrideDecision(name, None, False, _(UNUSABLE_TARGETS[name]))
-    if target in supported:
+    if target in runnable:
         # Overriding a target the image supports has crashed ROCm: never do it.
         return OverrideDecision(name, None, True, _("{target} is supported by this image natively").format(target=name))
     donor = donor_for(target)
@@ -146,7 +174,7 @@ def decide_override(target: GfxTarget, supported: list[GfxTarget]) -> OverrideDe
                 "an override across families or major versions crashes ROCm"
             ).format(target=name),
         )
-    if donor not in supported:
+    if donor not in runnable:
         return OverrideDecision(
             name,
             None,
@@ -157,13 +185,19 @@ def decide_override(target: GfxTarget, supported: list[GfxTarget]) -> OverrideDe
             ).format(target=name, donor=donor.llvm_name),
         )
     risk = UNRELIABLE_WITH_OVERRIDE.get(name)
+    if image.refused(target):
+        # The RX 7600 on TensorFlow 2.20 before ROCm/tensorflow-upstream#3181: kernels, but refused.
+        reason = _(
+            "{target} has kernels in this image, but its TensorFlow does not accept it; it runs as {donor} "
+            "with HSA_OVERRIDE_GFX_VERSION={value}"
+        )
+    else:
+        reason = _("{target} is not in this image's list; it runs as {donor} with HSA_OVERRIDE_GFX_VERSION={value}")
     return OverrideDecision(
         name,
         donor.override_value,
         True,
-        _("{target} is not in this image's list; it runs as {donor} with HSA_OVERRIDE_GFX_VERSION={value}").format(
-            target=name, donor=donor.llvm_name, value=donor.override_value
-        ),
+        reason.format(target=name, donor=donor.llvm_name, value=donor.override_value),
         _(risk) if risk else None,
     )
 

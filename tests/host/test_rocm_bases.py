@@ -7,11 +7,11 @@ import json
 import re
 
 import pytest
-from fakehost import REPO, FakeDocker, host
+from fakehost import DOCKER, REPO, FakeDocker, host
 from fakeworld import make_world, out
 from labhost import cli, plan, rocm_bases
 from labhost.docker import Completed
-from labkit import gfx
+from labkit import gfx, seen_targets
 
 PINNED, NEWER = rocm_bases.PINNED_BASE, rocm_bases.NEWER_BASE
 
@@ -65,6 +65,16 @@ def test_a_file_that_is_not_the_recorded_list_gives_none(text: str) -> None:
 RECORDED_1102 = json.dumps({"targets": ["gfx908", "gfx1030", "gfx1100", "gfx1102"], "rocm_build": True})
 
 
+def listed(names: str, runtime: str | None = None) -> plan.SupportedTargets:
+    return plan.SupportedTargets(
+        targets(names), "documented", names, targets(runtime) if runtime is not None else None, "", runtime or ""
+    )
+
+
+PINNED_LISTS = listed(" ".join(PINNED.documented_targets))
+NEWER_LISTS = listed(" ".join(NEWER.documented_targets))
+
+
 @pytest.mark.parametrize(
     ("card", "expected"),
     [
@@ -77,13 +87,7 @@ RECORDED_1102 = json.dumps({"targets": ["gfx908", "gfx1030", "gfx1100", "gfx1102
     ],
 )
 def test_newer_base_is_recommended_only_when_the_card_needs_it(card: str, expected) -> None:
-    found = rocm_bases.recommend_newer(
-        [gfx.from_llvm_name(card)],
-        targets(" ".join(PINNED.documented_targets)),
-        PINNED.base_image,
-        targets(" ".join(NEWER.documented_targets)),
-        "documented",
-    )
+    found = rocm_bases.recommend_newer([gfx.from_llvm_name(card)], PINNED_LISTS, PINNED.base_image, NEWER_LISTS)
     assert (found.base if found else None) == expected
     if found:
         assert f"LAB_ROCM_BASE_IMAGE={NEWER.base_image}" in found.fix
@@ -91,8 +95,42 @@ def test_newer_base_is_recommended_only_when_the_card_needs_it(card: str, expect
 
 
 def test_no_recommendation_when_the_newer_base_is_already_chosen() -> None:
-    newer = targets(" ".join(NEWER.documented_targets))
-    assert rocm_bases.recommend_newer([gfx.from_llvm_name("gfx1151")], (), NEWER.base_image, newer, "x") is None
+    assert (
+        rocm_bases.recommend_newer([gfx.from_llvm_name("gfx1151")], listed(""), NEWER.base_image, NEWER_LISTS) is None
+    )
+
+
+def test_newer_base_advice_says_the_override_cards_are_unknown_before_its_image_is_built() -> None:
+    newer = rocm_bases.documented(NEWER.base_image, "image x is not built here")
+    found = rocm_bases.recommend_newer([gfx.from_llvm_name("gfx1151")], PINNED_LISTS, PINNED.base_image, newer)
+    assert "which consumer cards need HSA_OVERRIDE_GFX_VERSION there is not known yet" in found.detail
+    assert "unknown until the image is built (image x is not built here)" in found.detail
+
+
+# The newer base's compiled list, and its run-time list before ROCm/tensorflow-upstream#3181
+# (upstream XLA at TF 2.20, as tensorflow-cpu 2.20.0 carries it) and after (gfx1102, gfx1150,
+# gfx1151 back or added).
+TF220_UPSTREAM = "gfx900 gfx906 gfx908 gfx90a gfx942 gfx950 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201"
+TF220_3181 = "gfx900 gfx906 gfx908 gfx90a gfx942 gfx950 gfx1030 gfx1100 gfx1101 gfx1102 gfx1150 gfx1151 gfx1200 gfx1201"
+
+
+@pytest.mark.parametrize(
+    ("runtime", "groups"),
+    [
+        (TF220_3181, "10.3.0: gfx1031, gfx1032, gfx1033, gfx1034, gfx1035, gfx1036; 11.0.0: gfx1103"),
+        # Kernels for gfx1102 but refused: the RX 7600 needs 11.0.0 there too; Strix is refused.
+        (TF220_UPSTREAM, "10.3.0: gfx1031, gfx1032, gfx1033, gfx1034, gfx1035, gfx1036; 11.0.0: gfx1102, gfx1103"),
+    ],
+    ids=["with-3181", "before-3181"],
+)
+def test_newer_base_advice_names_the_consumer_cards_that_need_an_override_there(runtime: str, groups: str) -> None:
+    newer = listed(" ".join(NEWER.documented_targets), runtime)
+    found = rocm_bases.recommend_newer([gfx.from_llvm_name("gfx1151")], PINNED_LISTS, PINNED.base_image, newer)
+    if "gfx1151" not in runtime:
+        assert found is None  # refused there too: nothing to recommend for a Strix laptop
+        assert rocm_bases.overrides_clause(newer).endswith(groups)
+        return
+    assert found.detail.endswith(f"there these consumer cards need HSA_OVERRIDE_GFX_VERSION: {groups}")
 
 
 def doctor(world) -> dict:
@@ -165,3 +203,57 @@ def test_release_manifest_lists_the_targets_the_image_recorded() -> None:
     labels = {rocm_bases.TARGETS_FILE_LABEL: "/opt/lab/rocm-tf-targets.json"}
     assert release.recorded_rocm_targets(run, "img", labels) == ["gfx908", "gfx1030", "gfx1100", "gfx1102"]
     assert run.calls[-1][-2:] == ["img", "/opt/lab/rocm-tf-targets.json"]
+
+
+TF_ID = "sha256:" + "7a" * 32
+COMPOSE_MODEL = (DOCKER / "compose-config-rocm.json").read_text()  # a real `config --format json`
+
+
+def built_image(recorded: dict, *, volume: bool, seen: str | None = None) -> FakeDocker:
+    answers = {
+        ("docker", "image", "inspect"): Completed(0, '{"io.courselab.rocm.tf-targets-file": "/opt/lab/x.json"}\n'),
+        ("docker", "compose", "-f", "compose.yaml", "-f", "compose.rocm.yaml", "config", "--format", "json"): Completed(
+            0, COMPOSE_MODEL
+        ),
+        ("docker", "volume", "inspect"): Completed(0, "courselab_cache\n") if volume else Completed(1, "", "no such"),
+        ("docker", "run", "--rm", "--network", "none", "--volume"): Completed(0, seen) if seen else Completed(1, ""),
+        ("docker", "run"): Completed(0, json.dumps(recorded)),
+    }
+    return FakeDocker(answers)
+
+
+def test_doctor_decides_from_both_lists_the_image_recorded(tmp_path) -> None:
+    # TensorFlow 2.20 before ROCm/tensorflow-upstream#3181: gfx1102 kernels, refused at run time.
+    recorded = {"targets": NEWER.documented_targets, "runtime_targets": TF220_UPSTREAM.split(), "tensorflow_id": TF_ID}
+    data = doctor(make_world(tmp_path, "rx7600", run=built_image(recorded, volume=True)))
+    assert data["plan"]["override"] == "11.0.0"
+    assert data["plan"]["image_runtime_targets"] == TF220_UPSTREAM
+    assert data["plan"]["image_runtime_targets_source"].startswith("read from image courselab/lab:test-rocm")
+    (check,) = [c for c in data["checks"] if c["name"] == "rocm target"]
+    assert "the list TensorFlow accepts at run time read from image" in check["detail"]
+
+
+def test_doctor_uses_the_list_the_gpu_check_recorded_on_the_cache_volume(tmp_path) -> None:
+    recorded = {"targets": NEWER.documented_targets, "runtime_targets": None, "tensorflow_id": TF_ID}
+    seen = seen_targets.record_text(", ".join(TF220_UPSTREAM.split()), seen_at="2026-12-07T10:00:00+00:00")
+    run = built_image(recorded, volume=True, seen=seen)
+    data = doctor(make_world(tmp_path, "rx7600", run=run))
+    assert data["plan"]["override"] == "11.0.0"
+    assert (
+        "printed by TensorFlow when it refused a card here (2026-12-07T10:00:00+00:00)"
+        in (data["plan"]["image_runtime_targets_source"])
+    )
+    read = [c for c in run.calls if "--volume" in c]
+    assert read[0][-3:] == ["cat", "courselab/lab:test-rocm", f"/cache/lab/rocm-runtime-targets/{'7a' * 32}.json"]
+    assert "courselab_cache:/cache:ro" in read[0]
+
+
+def test_without_the_cache_volume_nothing_is_mounted_and_the_list_stays_unknown(tmp_path) -> None:
+    # `docker run -v` would create the volume: it is looked up first.
+    recorded = {"targets": NEWER.documented_targets, "runtime_problem": "no symbol", "tensorflow_id": TF_ID}
+    run = built_image(recorded, volume=False)
+    data = doctor(make_world(tmp_path, "rx7600", run=run))
+    assert not [c for c in run.calls if "--volume" in c]
+    assert data["plan"]["image_runtime_targets"] is None
+    assert "not readable from image courselab/lab:test-rocm (no symbol)" in data["plan"]["image_runtime_targets_source"]
+    assert data["plan"]["override"] is None  # the compiled list decides until TensorFlow refuses the card

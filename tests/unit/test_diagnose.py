@@ -408,6 +408,43 @@ def test_override_on_a_card_whose_kernels_the_image_has_is_refused() -> None:
     assert diagnose(facts).headline == R.OVERRIDE_NOT_NEEDED
 
 
+# Issue 24's loop: an image whose TensorFlow has gfx1102 kernels (r2.18's compiled list) but
+# refuses gfx1102 at run time (XLA's list of TensorFlow 2.20 before ROCm/tensorflow-upstream#3181).
+TF220_RUNTIME = "gfx900 gfx906 gfx908 gfx90a gfx942 gfx950 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201"
+
+
+def test_rx7600_refused_despite_its_kernels_is_told_to_borrow_gfx1100() -> None:
+    found = diagnose(rocm(log("tf220-gfx1102-ignored.log"), kfd=("gfx1102",)))
+    assert found.headline == R.SKIPPED_NEEDS_OVERRIDE
+    assert "add HSA_OVERRIDE_GFX_VERSION=11.0.0 to .env" in found.fix
+
+
+def test_the_override_a_refusal_asked_for_is_not_undone_when_the_card_then_works() -> None:
+    # The next start, with 11.0.0 set: TensorFlow accepts the card as gfx1100 and computes, so
+    # nothing in the log names the run-time list; the gate passes the one the image recorded.
+    facts = rocm(log("tf218-gpu-created.log"),
+                 env={"HSA_OVERRIDE_GFX_VERSION": "11.0.0", "LAB_ROCM_TF_RUNTIME_TARGETS": TF220_RUNTIME},
+                 gpus=(gpu("AMD Radeon RX 7600"),), kfd=("gfx1102",))  # fmt: skip
+    found = diagnose(facts)
+    assert found.headline != R.OVERRIDE_NOT_NEEDED
+    assert found.status == "gpu"
+
+
+def test_an_override_on_a_card_on_both_lists_is_still_refused() -> None:
+    facts = rocm(log("tf218-gpu-created.log"),
+                 env={"HSA_OVERRIDE_GFX_VERSION": "11.0.0", "LAB_ROCM_TF_RUNTIME_TARGETS": f"{TF220_RUNTIME} gfx1102"},
+                 gpus=(gpu("AMD Radeon RX 7600"),), kfd=("gfx1102",))  # fmt: skip
+    assert diagnose(facts).headline == R.OVERRIDE_NOT_NEEDED
+
+
+def test_the_list_printed_in_this_run_wins_over_the_recorded_one() -> None:
+    # The image recorded gfx1102 as accepted, but TensorFlow refused it here: what it printed counts.
+    facts = rocm(log("tf220-gfx1102-ignored.log"),
+                 env={"LAB_ROCM_TF_RUNTIME_TARGETS": f"{TF220_RUNTIME} gfx1102"}, kfd=("gfx1102",))  # fmt: skip
+    assert gfx.from_llvm_name("gfx1102") not in diagnose_rocm.supported_targets(facts)
+    assert "HSA_OVERRIDE_GFX_VERSION=11.0.0" in diagnose(facts).fix
+
+
 def test_ignored_gpu_line_parses_a_name_with_parentheses() -> None:
     (ignored,) = diagnose_rocm.ignored_gpus(log("tf213-gfx90c-apu-ignored.log"))
     assert ignored.device == "AMD Radeon(TM) Graphics"

@@ -15,6 +15,7 @@ SHARED = {
     "labkit",
     "labkit.atomic",
     "labkit.gfx",
+    "labkit.seen_targets",
     "labkit.envcheck",
     "labkit.pullpolicy",
     "labkit.settings",
