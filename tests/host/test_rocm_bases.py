@@ -201,8 +201,29 @@ def test_release_manifest_lists_the_targets_the_image_recorded() -> None:
 
     run = FakeDocker({("docker", "run"): Completed(0, RECORDED_1102)})
     labels = {rocm_bases.TARGETS_FILE_LABEL: "/opt/lab/rocm-tf-targets.json"}
-    assert release.recorded_rocm_targets(run, "img", labels) == ["gfx908", "gfx1030", "gfx1100", "gfx1102"]
+    facts = release.recorded_rocm_targets(run, "img", labels)
+    assert facts["rocm_tf_targets"] == ["gfx908", "gfx1030", "gfx1100", "gfx1102"]
+    assert facts["rocm_tf_runtime_targets"] is None  # an image built before the run-time list was read
+    assert "rebuild it" in facts["rocm_tf_runtime_source"]
     assert run.calls[-1][-2:] == ["img", "/opt/lab/rocm-tf-targets.json"]
+
+
+def test_release_manifest_lists_both_lists_the_image_recorded() -> None:
+    from labhost.commands import release
+
+    recorded = json.dumps(
+        {
+            "targets": ["gfx1030", "gfx1100", "gfx1102"],
+            "runtime_targets": TF220_UPSTREAM.split(),
+            "runtime_source": "stream_executor::RocmComputeCapability::kSupportedGfxVersions in libtensorflow_cc.so.2",
+            "tensorflow_id": "sha256:" + "ab" * 32,
+        }
+    )
+    run = FakeDocker({("docker", "run"): Completed(0, recorded)})
+    facts = release.gpu_facts("rocm", release.recorded_rocm_targets(run, "img", {}), {})
+    assert facts["rocm_tf_targets"] == ["gfx1030", "gfx1100", "gfx1102"]
+    assert facts["rocm_tf_runtime_targets"] == TF220_UPSTREAM.split()
+    assert "kSupportedGfxVersions in libtensorflow_cc.so.2" in facts["rocm_tf_runtime_source"]
 
 
 TF_ID = "sha256:" + "7a" * 32

@@ -98,17 +98,22 @@ def last_json(text: str) -> dict:
     return {}
 
 
-def recorded_rocm_targets(run: docker.Runner, tag: str, labels: dict) -> list[str]:
-    """The GPU targets a ROCm image's build read from its TensorFlow's libraries."""
+def recorded_rocm_targets(run: docker.Runner, tag: str, labels: dict) -> dict:
+    """The GPU target lists a ROCm image's build read from its TensorFlow's libraries: compiled
+    for, and accepted at run time (None, with the reason, when the build could not read it)."""
     text = docker.image_file(run, tag, labels.get(rocm_bases.TARGETS_FILE_LABEL, rocm_bases.TARGETS_FILE))
     found = rocm_bases.targets_from_file(text, tag) if text else None
-    return found.text.split() if found else []
+    return {
+        "rocm_tf_targets": found.text.split() if found else [],
+        "rocm_tf_runtime_targets": found.runtime_text.split() if found and found.runtime is not None else None,
+        "rocm_tf_runtime_source": found.runtime_source if found else "",
+    }
 
 
-def gpu_facts(flavour: str, rocm_targets: list[str], build_info: dict) -> dict:
-    """The GPU side the image really contains: ROCm's compiled targets, or CUDA/cuDNN."""
+def gpu_facts(flavour: str, rocm_targets: dict, build_info: dict) -> dict:
+    """The GPU side the image really contains: ROCm's target lists, or CUDA/cuDNN."""
     if flavour == "rocm":
-        return {"rocm_tf_targets": rocm_targets}
+        return rocm_targets
     return {key: build_info.get(key) for key in ("cuda_version", "cudnn_version", "is_cuda_build")}
 
 
@@ -211,7 +216,7 @@ def release_one(args: argparse.Namespace, world, target: imageref.BuildTarget, a
         "tensorflow": itself["tensorflow"],
         "gpu": gpu_facts(
             target.flavour,
-            recorded_rocm_targets(world.run, tag, dict(image.labels)) if target.flavour == "rocm" else [],
+            recorded_rocm_targets(world.run, tag, dict(image.labels)) if target.flavour == "rocm" else {},
             itself["tensorflow"]["build_info"],
         ),
         "lock": {
