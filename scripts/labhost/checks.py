@@ -203,8 +203,8 @@ def rocm_override(ctx: Context) -> CheckResult | None:
     decision = plan.decision
     value = decision.override or _("unset")
     detail = _(
-        "{target}: HSA_OVERRIDE_GFX_VERSION {value} (image targets from {source}; the list TensorFlow accepts "
-        "at run time {runtime})"
+        "{target}: HSA_OVERRIDE_GFX_VERSION {value} (image targets from {source}; targets TensorFlow accepts "
+        "at run time: {runtime})"
     ).format(target=decision.target, value=value, source=ctx.supported.source, runtime=ctx.supported.runtime_source)
     configured = ctx.values.get("HSA_OVERRIDE_GFX_VERSION")
     if not decision.usable:

@@ -251,7 +251,7 @@ def test_doctor_decides_from_both_lists_the_image_recorded(tmp_path) -> None:
     assert data["plan"]["image_runtime_targets"] == TF220_UPSTREAM
     assert data["plan"]["image_runtime_targets_source"].startswith("read from image courselab/lab:test-rocm")
     (check,) = [c for c in data["checks"] if c["name"] == "rocm target"]
-    assert "the list TensorFlow accepts at run time read from image" in check["detail"]
+    assert "targets TensorFlow accepts at run time: read from image" in check["detail"]
 
 
 def test_doctor_uses_the_list_the_gpu_check_recorded_on_the_cache_volume(tmp_path) -> None:
