@@ -3,10 +3,13 @@
 The test machines cannot pull images. These stand-ins mimic what our Dockerfiles rely on:
 a Debian rootfs from debootstrap (imported with `docker import`), TensorFlow installed from
 PyPI into the system Python the way the vendor images install it, and the vendor's layout
-(PEP 668 marker or not, /opt/rocm, GPU code objects in TensorFlow's libraries: see
-Dockerfile.rocm). Two ROCm stand-ins: the pinned base (TensorFlow 2.18, plain bundles) and
-the newer base an instructor may choose (TensorFlow 2.20, compressed bundles, gfx1150/1151),
-with the target lists AMD's build recipes use (labhost.rocm_bases). Names are test-only
+(PEP 668 marker or not, /opt/rocm, GPU code objects in TensorFlow's libraries and AMD's
+run-time list in one of its own: see Dockerfile.rocm). Two ROCm stand-ins: the pinned base
+(TensorFlow 2.18, plain bundles, AMD's r2.18 run-time list) and the newer base an instructor
+may choose (TensorFlow 2.20, compressed bundles, gfx1150/1151, the run-time list after
+ROCm/tensorflow-upstream#3181), with the compiled lists AMD's build recipes use
+(labhost.rocm_bases) and the run-time lists of xla_lists.py. Building them needs g++ and lld
+on this machine (the run-time list's library is compiled here). Names are test-only
 (courselab-standin/...), never rocm/... or tensorflow/..., so they can never shadow a real
 image, and every stand-in carries the label courselab.standin=true.
 
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cuda_userspace
+import xla_lists
 
 HERE = Path(__file__).resolve().parent
 SUITE = "bookworm"
@@ -71,6 +75,7 @@ class RocmStandin:
     own_tensorflow: bool
     libraries: str
     bundle_format: str  # plain: uncompressed bundles; ccob3: --offload-compress (zstd)
+    runtime_targets: list[str]  # what AMD's build of this base accepts at run time (xla_lists)
 
     @property
     def name(self) -> str:
@@ -79,8 +84,11 @@ class RocmStandin:
 
 BOTH_LIBRARIES = "libtensorflow_cc.so.2,libtensorflow_framework.so.2"
 ROCM_STANDINS = {
-    "rocm": RocmStandin(rocm_bases.PINNED_BASE, "2.18.1", True, BOTH_LIBRARIES, "plain"),
-    "rocm-newer": RocmStandin(rocm_bases.NEWER_BASE, TF_VERSION, False, "libtensorflow_framework.so.2", "ccob3"),
+    "rocm": RocmStandin(rocm_bases.PINNED_BASE, "2.18.1", True, BOTH_LIBRARIES, "plain", xla_lists.R218_ROCM),
+    # The kernels go into libtensorflow_cc.so.2, which retiring upstream XLA's list changes anyway.
+    "rocm-newer": RocmStandin(
+        rocm_bases.NEWER_BASE, TF_VERSION, False, "libtensorflow_cc.so.2", "ccob3", xla_lists.TF220_ROCM_3181
+    ),
 }
 ROCM_IMAGE = ROCM_STANDINS["rocm"].name
 ROCM_NEWER_IMAGE = ROCM_STANDINS["rocm-newer"].name
@@ -227,7 +235,7 @@ def ensure() -> dict[str, str]:
         recipe = digest(tf_recipe.encode(), flavour_dockerfile, flavour.encode())
         build(name, recipe, "Dockerfile.flavour", {"TF_IMAGE": tf_layer, "STANDIN_FLAVOUR": flavour})
 
-    rocm_inputs = (HERE / "Dockerfile.rocm").read_bytes() + (HERE / "codeobjects.py").read_bytes()
+    rocm_inputs = b"".join((HERE / name).read_bytes() for name in ("Dockerfile.rocm", "codeobjects.py", "xla_lists.py"))
     for flavour, standin in ROCM_STANDINS.items():
         args = {
             "BASE_IMAGE": rootfs_image if standin.own_tensorflow else tf_layer,
@@ -238,8 +246,14 @@ def ensure() -> dict[str, str]:
             "KERNEL_FORMAT": standin.bundle_format,
         }
         base_recipe = rootfs_key if standin.own_tensorflow else tf_recipe
-        recipe = digest(base_recipe.encode(), rocm_inputs, repr(sorted(args.items())).encode())
-        build(standin.name, recipe, "Dockerfile.rocm", args)
+        runtime = " ".join(standin.runtime_targets).encode()
+        recipe = digest(base_recipe.encode(), rocm_inputs, repr(sorted(args.items())).encode(), runtime)
+        if image_recipe(standin.name) != recipe:
+            with tempfile.TemporaryDirectory() as context:
+                rocm_context(Path(context), standin.runtime_targets)
+                build(standin.name, recipe, "Dockerfile.rocm", args, context=Path(context))
+        else:
+            log(f"{standin.name} is up to date")
         images[flavour] = standin.name
 
     # The CUDA stand-in: the CUDA TensorFlow wheel, then the official image's CUDA user space.
@@ -249,6 +263,17 @@ def ensure() -> dict[str, str]:
     build(CUDA_IMAGE, cuda_recipe, "Dockerfile.cuda", cuda_args, context=tree)
     images["cuda"] = CUDA_IMAGE
     return images
+
+
+def rocm_context(context: Path, runtime_targets: list[str]) -> None:
+    """The ROCm stand-in's build context: its scripts, and the library that carries AMD's
+    run-time list, compiled here (the stand-in's Debian has no compiler)."""
+    problem = xla_lists.missing_tools()
+    if problem:
+        raise SystemExit(f"[standins] {problem}: the ROCm stand-ins need it to compile their run-time list")
+    for name in ("codeobjects.py", "xla_lists.py"):
+        shutil.copy(HERE / name, context / name)
+    xla_lists.build_library(context / "libxla_rocm_lists.so", runtime_targets)
 
 
 def arm64_rootfs_tarball(key: str) -> Path:

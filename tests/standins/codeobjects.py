@@ -12,10 +12,16 @@ writes what HIP's toolchain writes, byte for byte in layout:
   the compressed form `--offload-compress` writes (magic `CCOB`, version, method, sizes,
   truncated MD5, zstd payload; clang/lib/Driver/OffloadBundler.cpp);
 - all bundles back to back in a `.hip_fatbin` section appended to a real TensorFlow
-  library, as the linker leaves them in the ROCm wheel's libraries.
+  library, as the linker leaves them in the ROCm wheel's libraries;
+- with --runtime-library, the run-time list AMD's build accepts: a library compiled by
+  xla_lists.py (XLA's kSupportedGfxVersions, as the ROCm build lays it out, with code objects
+  of its own), installed beside TensorFlow's and listed in the wheel's RECORD, while
+  tensorflow-cpu's own copy of upstream XLA's list is retired (xla_lists.retire_symbol), so the
+  image holds one list, as AMD's wheels do.
 
     python3 codeobjects.py install --tensorflow DIR --targets "gfx908 ..." --libraries a.so,b.so
                                    --units N --format plain|ccob2|ccob3 [--rocm-build-info]
+                                   [--runtime-library FILE]
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import base64
 import csv
 import hashlib
 import io
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -148,10 +155,12 @@ def add_section(path: Path, name: str, data: bytes) -> None:
 
 
 def refresh_record(tf_dir: Path, changed: list[Path]) -> None:
-    """Keep pip's RECORD true for files this script changed (size and sha256)."""
+    """Keep pip's RECORD true for files this script changed or added (size and sha256)."""
     site = tf_dir.parent
     for record in site.glob("tensorflow*.dist-info/RECORD"):
         rows = list(csv.reader(record.read_text().splitlines()))
+        listed = {site / row[0] for row in rows}
+        rows += [[str(path.relative_to(site)), "", ""] for path in changed if path not in listed]
         for row in rows:
             path = site / row[0]
             if path in changed:
@@ -171,11 +180,26 @@ def rocm_build_info(tf_dir: Path) -> Path:
     return path
 
 
+# Where the stand-in puts AMD's run-time list: a name no TensorFlow wheel has, so that it is
+# plainly the stand-in's.
+RUNTIME_LIBRARY = "libxla_rocm_standin.so"
+
+
 def install(args: argparse.Namespace) -> None:
     tf_dir = Path(args.tensorflow)
     targets = args.targets.split()
     changed = []
-    for index, library in enumerate(args.libraries.split(",")):
+    libraries = args.libraries.split(",")
+    if args.runtime_library:
+        import xla_lists  # beside this file in the stand-in's build context
+
+        for library in sorted(tf_dir.rglob("*.so*")):
+            if library.is_file() and xla_lists.retire_symbol(library):
+                changed.append(library)
+                print(f"codeobjects: {library.relative_to(tf_dir)}: upstream XLA's kSupportedGfxVersions retired")
+        shutil.copy(args.runtime_library, tf_dir / RUNTIME_LIBRARY)
+        libraries.append(RUNTIME_LIBRARY)
+    for index, library in enumerate(libraries):
         units = [hip_bundle(targets, unit) for unit in range(args.units >> index or 1)]
         if args.format != "plain":
             units = [compressed(unit, version=int(args.format[-1])) for unit in units]
@@ -185,7 +209,7 @@ def install(args: argparse.Namespace) -> None:
         print(f"codeobjects: {library}: {len(units)} {args.format} bundles for {' '.join(targets)}")
     if args.rocm_build_info:
         changed.append(rocm_build_info(tf_dir))
-    refresh_record(tf_dir, changed)
+    refresh_record(tf_dir, list(dict.fromkeys(changed)))
 
 
 def main() -> None:
@@ -198,6 +222,7 @@ def main() -> None:
     command.add_argument("--units", type=int, default=64, help="bundles in the first library (halved per next)")
     command.add_argument("--format", choices=["plain", "ccob2", "ccob3"], default="plain")
     command.add_argument("--rocm-build-info", action="store_true")
+    command.add_argument("--runtime-library", help="a library from xla_lists.build_library: AMD's run-time list")
     install(parser.parse_args())
 
 

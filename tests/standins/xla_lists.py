@@ -157,12 +157,10 @@ def retire_symbol(path: Path, symbol: str = SYMBOL) -> bool:
     no longer defines it: tensorflow-cpu's own upstream list then does not contradict the AMD
     list a stand-in carries. Nothing refers to it by name (TensorFlow's other libraries do not
     import it), so the library loads as before. True when it was there."""
-    data = bytearray(path.read_bytes())
-    old = symbol.encode()
+    data, old = path.read_bytes(), symbol.encode()
     new = old.replace(b"kSupportedGfxVersions", b"kRetiredByStandinXla_")
     assert len(new) == len(old)
-    count = data.count(old)
-    if not count:
+    if old not in data:
         return False
-    path.write_bytes(bytes(data).replace(old, new))
+    path.write_bytes(data.replace(old, new))
     return True
