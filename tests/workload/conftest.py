@@ -3,13 +3,12 @@ laid out the way the container's entrypoint expects it."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from workload_support import LAB, MISSING, script_env
+from workload_support import MISSING, script_env
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +32,3 @@ def tiny_tfds(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def empty_tfds(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("tfds-empty")
-
-
-def make_work(root: Path) -> Path:
-    """work/course as the entrypoint leaves it: a copy of lab/."""
-    course = root / "work" / "course"
-    shutil.copytree(LAB, course, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    return root / "work"

@@ -8,8 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import make_work
-from workload_support import LAB, REPO, TINY_DATASET, needs_tensorflow, script_env
+from workload_support import LAB, REPO, TINY_DATASET, make_work, needs_tensorflow, script_env
 
 
 def committed_notebooks() -> list[str]:

@@ -7,7 +7,6 @@ import json
 import sys
 
 import pytest
-from conftest import make_work
 from labkit.entrypoint import Paths, train_command
 from results_schema import validate
 from workload_support import (
@@ -15,6 +14,7 @@ from workload_support import (
     TINY_DATASET,
     TINY_TEST,
     TINY_TRAIN,
+    make_work,
     needs_tensorflow,
     png_size,
     run_script,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -70,6 +71,13 @@ def run_module(module: str, args: list[str], *, env: dict[str, str], cwd: Path, 
     return subprocess.run(
         [sys.executable, "-m", module, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
+
+
+def make_work(root: Path) -> Path:
+    """work/course as the entrypoint leaves it: a copy of lab/."""
+    course = root / "work" / "course"
+    shutil.copytree(LAB, course, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return root / "work"
 
 
 def png_size(path: Path) -> tuple[int, int]:
