@@ -227,8 +227,17 @@ def cmd_hub(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     stop, _data = run_gate(env)
     if stop is not None:
         return stop
+    from jupyter_core.paths import jupyter_path  # the image's Jupyter: only hub mode needs it
+
+    kept, ignored = hubmode.split_extension_paths(
+        jupyter_path("labextensions"), writable=lambda path: os.access(path, os.W_OK), exists=os.path.exists
+    )
+    say(f"Hub mode: lab extensions only from {', '.join(kept) or 'nowhere'}; ignored (writable): {', '.join(ignored)}")
     say(f"JupyterHub single-user server for {env.get('JUPYTERHUB_USER', '?')} is starting.")
-    exec_command(hubmode.singleuser_command(python=sys.executable, work=paths.work, args=args.passthrough), env)
+    command = hubmode.singleuser_command(
+        python=sys.executable, work=paths.work, args=args.passthrough, extension_paths=kept
+    )
+    exec_command(command, env)
     return 0  # not reached
 
 
