@@ -6,9 +6,13 @@ what is wrong and the fix, like the lab's own .env check.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from courselab_hub import usernames
 
 VENDORS = ("none", "nvidia", "rocm")
 # Docker names (containers, volumes, networks): [a-zA-Z0-9][a-zA-Z0-9_.-]*
@@ -18,6 +22,8 @@ MEMORY = re.compile(r"^[1-9][0-9]*[KMGT]?$")
 NVIDIA_DEVICE = re.compile(r"^([0-9]+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-fA-F-]+)$")
 ROCM_DEVICE = re.compile(r"^renderD[0-9]+$")
 GFX_OVERRIDE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+# Room for 4096 students' networks (one /28 each); rarely a school's LAN range.
+DEFAULT_STUDENT_SUBNETS = "172.29.0.0/16"
 
 
 @dataclass(frozen=True)
@@ -38,8 +44,10 @@ class HubSettings:
     gate_timeout: int  # seconds
     admin_users: frozenset[str]
     prefix: str  # of every container and volume the hub creates
-    network: str
-    hub_host: str  # the hub's name on that network, as the students' servers reach it
+    network: str  # the hub's own network (its published port)
+    hub_host: str  # the hub's name on each student's network, as their servers reach it
+    public_url: str  # scheme://host[:port] of the hub; students' servers are <name>.host
+    student_subnets: ipaddress.IPv4Network  # carved into one small network per student
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,48 @@ def _optional_gid(env, name, problems):
         problems.append(Problem(name, f"{raw!r} is not a numeric group id", f"use `getent group {name[4:-4].lower()}`"))
         return None
     return int(raw)
+
+
+def _public_url(env, problems) -> str:
+    """HUB_PUBLIC_URL: where people open the hub; each student's server is a subdomain of it.
+    Plain http only for *.localhost, which browsers resolve to this computer and treat as
+    secure (the hub's cookies are Secure and __Host- prefixed)."""
+    default = f"http://hub.localhost:{env.get('HUB_PORT', '').strip() or '8000'}"
+    raw = env.get("HUB_PUBLIC_URL", "").strip().rstrip("/") or default
+    parts = urlsplit(raw)
+    host = parts.hostname or ""
+    fix = "set the https:// address students open, e.g. https://hub.example.edu (deploy/README.md)"
+    if parts.scheme not in ("http", "https") or not host or parts.path or parts.query:
+        problems.append(Problem("HUB_PUBLIC_URL", f"{raw!r} is not an address like https://hub.example.edu", fix))
+    elif _is_ip(host):
+        problems.append(
+            Problem("HUB_PUBLIC_URL", f"{raw!r} is an IP address, which has no subdomains for students", fix)
+        )
+    elif parts.scheme == "http" and not (host == "localhost" or host.endswith(".localhost")):
+        problems.append(Problem("HUB_PUBLIC_URL", f"{raw!r} is plain http, which would send passwords in clear", fix))
+    return raw
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _student_subnets(env, problems) -> ipaddress.IPv4Network:
+    raw = env.get("HUB_STUDENT_SUBNETS", "").strip() or DEFAULT_STUDENT_SUBNETS
+    try:
+        pool = ipaddress.IPv4Network(raw)
+    except ValueError:
+        pool = None
+    if pool is None or pool.prefixlen > 28:
+        problems.append(
+            Problem("HUB_STUDENT_SUBNETS", f"{raw!r} is not an IPv4 block of /28 or larger", "e.g. 172.29.0.0/16")
+        )
+        return ipaddress.IPv4Network(DEFAULT_STUDENT_SUBNETS)
+    return pool
 
 
 def from_env(env: Mapping[str, str]) -> HubSettings:
@@ -130,6 +180,9 @@ def from_env(env: Mapping[str, str]) -> HubSettings:
     admin_users = frozenset(u.strip() for u in env.get("HUB_ADMIN_USERS", "").split(",") if u.strip())
     if not admin_users:
         problems.append(Problem("HUB_ADMIN_USERS", "is empty", "name the instructor accounts, e.g. teacher"))
+    for name in sorted(admin_users):
+        if not usernames.is_valid(name):
+            problems.append(Problem("HUB_ADMIN_USERS", f"{name!r} is not an account name", f"use {usernames.RULE}"))
     prefix = env.get("HUB_PREFIX", "").strip() or "courselab"
     network = env.get("HUB_NETWORK", "").strip() or "courselab-hub"
     for name, value in (("HUB_PREFIX", prefix), ("HUB_NETWORK", network)):
@@ -154,6 +207,8 @@ def from_env(env: Mapping[str, str]) -> HubSettings:
         prefix=prefix,
         network=network,
         hub_host=env.get("HUB_HOST", "").strip() or "hub",
+        public_url=_public_url(env, problems),
+        student_subnets=_student_subnets(env, problems),
     )
     if settings.start_timeout <= settings.gate_timeout:
         problems.append(

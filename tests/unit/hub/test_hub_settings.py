@@ -17,6 +17,20 @@ def test_defaults_are_a_cpu_hub_with_limits():
     assert settings.gpu_lab_image == settings.lab_image
 
 
+def test_by_default_students_servers_are_subdomains_of_hub_localhost_on_the_hubs_port():
+    assert from_env(GOOD).public_url == "http://hub.localhost:8000"
+    assert from_env({**GOOD, "HUB_PORT": "9123"}).public_url == "http://hub.localhost:9123"
+    assert str(from_env(GOOD).student_subnets) == "172.29.0.0/16"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://hub.example.edu", "https://hub.example.edu:8443/", "http://localhost:8000", "http://class.localhost"],
+)
+def test_a_public_url_with_subdomains_and_tls_or_on_this_computer_is_taken(url):
+    assert from_env({**GOOD, "HUB_PUBLIC_URL": url}).public_url == url.rstrip("/")
+
+
 def test_a_gpu_hub_lists_its_gpus_in_order():
     settings = from_env({**GOOD, "HUB_GPU_VENDOR": "nvidia", "HUB_GPUS": "1, 0,GPU-3f2a-77", "HUB_GPU_LAB_IMAGE": "g"})
     assert settings.gpus == ("1", "0", "GPU-3f2a-77")
@@ -60,6 +74,16 @@ def test_a_gpu_hub_lists_its_gpus_in_order():
         pytest.param({"HUB_STUDENTS_PER_GPU": "0"}, "HUB_STUDENTS_PER_GPU", "at least 1", id="per-gpu-zero"),
         pytest.param({"HUB_IDLE_TIMEOUT": "soon"}, "HUB_IDLE_TIMEOUT", "whole number", id="timeout-word"),
         pytest.param({"HUB_PREFIX": "my class"}, "HUB_PREFIX", "Docker name", id="prefix-space"),
+        pytest.param({"HUB_PUBLIC_URL": "http://hub.example.edu"}, "HUB_PUBLIC_URL", "plain http", id="http"),
+        pytest.param({"HUB_PUBLIC_URL": "https://10.0.0.5"}, "HUB_PUBLIC_URL", "IP address", id="ip-address"),
+        pytest.param({"HUB_PUBLIC_URL": "https://hub.example.edu/jupyter"}, "HUB_PUBLIC_URL", "not an", id="path"),
+        pytest.param({"HUB_PUBLIC_URL": "hub.example.edu"}, "HUB_PUBLIC_URL", "not an", id="no-scheme"),
+        pytest.param({"HUB_STUDENT_SUBNETS": "172.29.0.0/29"}, "HUB_STUDENT_SUBNETS", "/28 or larger", id="tiny"),
+        pytest.param({"HUB_STUDENT_SUBNETS": "lots"}, "HUB_STUDENT_SUBNETS", "IPv4 block", id="subnets-word"),
+        pytest.param({"HUB_ADMIN_USERS": "Teacher"}, "HUB_ADMIN_USERS", "not an account name", id="admin-uppercase"),
+        pytest.param(
+            {"HUB_ADMIN_USERS": "tea\u200bcher"}, "HUB_ADMIN_USERS", "not an account name", id="admin-invisible"
+        ),
         pytest.param(
             {"HUB_START_TIMEOUT": "120", "HUB_GATE_TIMEOUT": "120"},
             "HUB_START_TIMEOUT",
