@@ -3,12 +3,19 @@ the hub's forms with their XSRF token, then a personal API token for the rest.
 
 Paths and fields are JupyterHub's and NativeAuthenticator's own (jupyterhub/handlers/login.py,
 nativeauthenticator/handlers.py: /hub/signup takes username, signup_password,
-signup_password_confirmation; /hub/authorize/<name> toggles an account; /hub/login takes
-username, password). Every request goes to 127.0.0.1 only.
+signup_password_confirmation; /hub/login takes username, password); approving an account is
+the class hub's POST form (deploy/hub/courselab_hub/accounts.py).
+
+The hub is http://hub.localhost:PORT and each student's server http://NAME.hub.localhost:PORT
+(JupyterHub's subdomain_host). Browsers resolve every *.localhost name to this computer and
+count it as a secure origin, so they keep the hub's Secure, __Host- cookies over plain http;
+this client does the same: it connects *.localhost to 127.0.0.1 and sends Secure cookies
+there. Every request goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import time
@@ -18,6 +25,35 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import dockerlab
+
+
+def is_loopback_name(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+class LoopbackConnection(http.client.HTTPConnection):
+    """An HTTP connection that reaches *.localhost on 127.0.0.1 (as browsers do), whatever
+    the system resolver says; the Host header keeps the name."""
+
+    def connect(self):
+        if is_loopback_name(self.host):
+            self.sock = self._create_connection(("127.0.0.1", self.port), self.timeout, self.source_address)
+        else:
+            super().connect()
+
+
+class LoopbackHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(LoopbackConnection, req)
+
+
+def browser_like_opener(jar: http.cookiejar.CookieJar) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(LoopbackHandler(), urllib.request.HTTPCookieProcessor(jar))
+
+
+def browser_like_jar() -> http.cookiejar.CookieJar:
+    # Secure cookies go over http to *.localhost too: a secure context for browsers.
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http")))
 
 
 @dataclass
@@ -32,17 +68,24 @@ class Response:
 
 @dataclass
 class HubUser:
-    base: str  # http://127.0.0.1:PORT
+    base: str  # http://hub.localhost:PORT
     name: str
     password: str
     token: str | None = None
-    jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+    jar: http.cookiejar.CookieJar = field(default_factory=browser_like_jar)
 
     def __post_init__(self):
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener = browser_like_opener(self.jar)
+
+    def server_base(self, owner: str) -> str:
+        """Where `owner`'s server answers: their own subdomain of the hub's host."""
+        parts = urllib.parse.urlsplit(self.base)
+        return f"{parts.scheme}://{owner}.{parts.netloc}"
 
     def request(self, method: str, path: str, *, data: bytes | None = None, headers: dict | None = None) -> Response:
-        request = urllib.request.Request(self.base + path, data=data, headers=headers or {}, method=method)  # noqa: S310
+        """`path` on the hub, or a full URL (a student's server)."""
+        url = path if "://" in path else self.base + path
+        request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)  # noqa: S310
         try:
             with self.opener.open(request, timeout=60) as response:
                 return Response(response.status, response.read().decode(errors="replace"), response.url)
@@ -74,9 +117,13 @@ class HubUser:
         path = "/hub/login" if start_server else "/hub/login?next=%2Fhub%2Fhome"
         return self.form(path, {"username": self.name, "password": self.password})
 
+    def toggle_approval(self, name: str) -> Response:
+        """What the Authorize / Unauthorize button on /hub/authorize sends (an admin)."""
+        return self.form(f"/hub/authorize/{name}", {})
+
     @property
     def logged_in(self) -> bool:
-        return any(cookie.name == "jupyterhub-hub-login" for cookie in self.jar)
+        return any(cookie.name.endswith("jupyterhub-hub-login") for cookie in self.jar)
 
     def create_token(self) -> str:
         """A personal API token, created with the login cookie as the hub's token page does."""
@@ -109,7 +156,7 @@ class HubUser:
             server = self.server()
             if server is None:
                 raise AssertionError("the hub has no server for this user (the spawn failed)")
-            return server.get("ready") and self.api("GET", f"/user/{self.name}/api/contents").status == 200
+            return server.get("ready") and self.contents("GET", self.name, "").status == 200
 
         dockerlab.wait_for(usable, timeout=timeout, interval=1, what=f"{self.name}'s server to be usable")
 
@@ -118,10 +165,12 @@ class HubUser:
         assert response.status in (202, 204), f"{self.name}: stop answered {response.status}"
         dockerlab.wait_for(lambda: self.server() is None, timeout=timeout, what=f"{self.name}'s server to stop")
 
+    def contents(self, method: str, owner: str, path: str, body: dict | None = None) -> Response:
+        """Jupyter Server's contents API of `owner`'s server (/user/OWNER/api/contents/PATH), with my token."""
+        return self.api(method, f"{self.server_base(owner)}/user/{owner}/api/contents{path and '/' + path}", body)
+
     def put_file(self, path: str, text: str) -> Response:
-        return self.api(
-            "PUT", f"/user/{self.name}/api/contents/{path}", {"type": "file", "format": "text", "content": text}
-        )
+        return self.contents("PUT", self.name, path, {"type": "file", "format": "text", "content": text})
 
     def get_file(self, owner: str, path: str) -> Response:
-        return self.api("GET", f"/user/{owner}/api/contents/{path}")
+        return self.contents("GET", owner, path)

@@ -2,8 +2,9 @@
 removes everything it made, students' containers and volumes included.
 
 Names: the hub's compose project, HUB_PREFIX (students' containers <prefix>-<user>, volumes
-<prefix>-work-<user>) and HUB_NETWORK are one uuid-based name per stack, so a test stack can
-never touch a real deployment (courselab-*) or another test's.
+<prefix>-work-<user>, networks <prefix>-net-<user>) and HUB_NETWORK are one uuid-based name
+per stack, so a test stack can never touch a real deployment (courselab-*) or another test's.
+The hub is at http://hub.localhost:PORT, HUB_PUBLIC_URL's default (hubclient.py).
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class HubStack(dockerlab.Stack):
             **self.settings,
         }
 
+    @property
+    def url(self) -> str:
+        return f"http://hub.localhost:{self.port}"
+
     def logs(self, service: str = "hub") -> str:
         return super().logs(service)
 
@@ -84,12 +89,22 @@ class HubStack(dockerlab.Stack):
         listed = dockerlab.run(["docker", "volume", "ls", "-q", "--filter", f"name={self.prefix}-work-"], check=False)
         return [name for name in listed.stdout.split() if name.startswith(f"{self.prefix}-work-")]
 
+    def students_networks(self) -> list[str]:
+        listed = dockerlab.run(
+            ["docker", "network", "ls", "-q", "--filter", f"label=courselab.hub.network={self.prefix}"], check=False
+        )
+        return listed.stdout.split()
+
     def down(self) -> None:
-        """Students' containers first (they hold the network), then the hub, then their volumes."""
+        """Students' containers first (they hold their networks), then the hub, then their
+        networks and volumes."""
         containers = self.students_containers()
         if containers:
             dockerlab.run(["docker", "rm", "-f", "-v", *containers], check=False)
         super().down()
+        networks = self.students_networks()
+        if networks:
+            dockerlab.run(["docker", "network", "rm", *networks], check=False)
         volumes = self.students_volumes()
         if volumes:
             dockerlab.run(["docker", "volume", "rm", "-f", *volumes], check=False)

@@ -12,12 +12,7 @@ import sys
 from dataclasses import asdict
 
 from courselab_hub import holders
-
-
-def docker_client():
-    import docker  # installed with dockerspawner
-
-    return docker.APIClient(version="auto", **docker.utils.kwargs_from_env())
+from courselab_hub.networks import docker_client
 
 
 def cmd_gpus(args: argparse.Namespace) -> int:

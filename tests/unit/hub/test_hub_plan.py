@@ -32,6 +32,17 @@ def test_nvidia_server_gets_exactly_its_card():
     assert plan.image == "courselab/lab:nvidia"
 
 
+def test_a_mig_instance_is_a_card_of_its_own_with_its_own_memory():
+    """GPU memory per student: the one hard limit the hub can give is an NVIDIA MIG instance
+    (its UUID as `nvidia-smi -L` lists it under the card, e.g. `MIG 1g.5gb Device 0: (UUID:
+    MIG-c6d4f1ef-...)`), requested like a whole card. That each gets its own memory is the
+    hardware's promise, not tested here."""
+    mig = "MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f"
+    settings = from_env({**NVIDIA, "HUB_GPUS": f"{mig},MIG-0b5e2c11-7e1b-5a3c-9d4e-2f8a6b1c3d5e"})
+    plan = spawn_plan(Assignment("ann", "nvidia", mig, "r"), settings)
+    assert plan.host_config["device_requests"] == [{"driver": "nvidia", "device_ids": [mig], "capabilities": [["gpu"]]}]
+
+
 def test_rocm_server_gets_kfd_its_render_node_and_numeric_groups():
     plan = spawn_plan(Assignment("ann", "rocm", "renderD129", "r"), from_env(ROCM))
     assert plan.host_config["devices"] == ["/dev/kfd:/dev/kfd:rwm", "/dev/dri/renderD129:/dev/dri/renderD129:rwm"]
