@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -41,7 +46,9 @@ CHART_MAPPING = {
     "cmd": "cmd",
     "defaultUrl": "default_url",
 }
-HANDLED_APART = {"image", "storage"}
+# image and storage are mapped below; networkPolicy becomes the chart's NetworkPolicy resource
+# (templates/singleuser/netpol.yaml), not part of the pod.
+HANDLED_APART = {"image", "storage", "networkPolicy"}
 OFFLINE_KUBECONFIG = """\
 apiVersion: v1
 kind: Config
@@ -159,6 +166,7 @@ def test_the_amd_profile_adds_the_render_and_video_groups(monkeypatch, tmp_path)
         pytest.param("JupyterHub", "jupyterhub.app", "JupyterHub", id="JupyterHub"),
         pytest.param("Authenticator", "jupyterhub.auth", "Authenticator", id="Authenticator"),
         pytest.param("NativeAuthenticator", "nativeauthenticator", "NativeAuthenticator", id="NativeAuthenticator"),
+        pytest.param("ClassAuthenticator", "courselab_hub.accounts", "ClassAuthenticator", id="ClassAuthenticator"),
     ],
 )
 def test_hub_config_keys_are_traits_of_their_classes(section, module, class_name):
@@ -167,3 +175,56 @@ def test_hub_config_keys_are_traits_of_their_classes(section, module, class_name
     cls = getattr(importlib.import_module(module), class_name)
     traits = set(cls.class_trait_names(config=True))
     assert set(VALUES["hub"]["config"][section]) <= traits
+
+
+def set_file_flags() -> dict[str, Path]:
+    """extraFiles key -> repository file, from the helm command in deploy/README.md."""
+    readme = (REPO / "deploy" / "README.md").read_text()
+    flags = re.findall(r"--set-file hub\.extraFiles\.([\w-]+)\.stringData=(\S+)", readme)
+    return {key: REPO / path for key, path in flags}
+
+
+def test_every_mounted_file_has_its_set_file_flag_and_the_file_exists():
+    flags = set_file_flags()
+    assert set(flags) == set(VALUES["hub"]["extraFiles"])
+    for key, path in flags.items():
+        assert path.is_file(), f"{key}: {path} is not in the repository"
+
+
+def test_the_mounted_files_give_the_authenticator_and_templates_the_values_name(tmp_path):
+    """The hub pod's file system as the chart mounts hub.extraFiles (each file at its
+    mountPath), with the values' PYTHONPATH: JupyterHub must find the class and the pages."""
+    root = tmp_path / "pod"
+    for key, path in set_file_flags().items():
+        mounted = root / VALUES["hub"]["extraFiles"][key]["mountPath"].lstrip("/")
+        mounted.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, mounted)
+    config = VALUES["hub"]["config"]
+    module, _, name = config["JupyterHub"]["authenticator_class"].rpartition(".")
+    probe = f"import importlib; print(getattr(importlib.import_module({module!r}), {name!r}).__mro__[1].__name__)"
+    env = {**os.environ, "PYTHONPATH": str(root / VALUES["hub"]["extraEnv"]["PYTHONPATH"].lstrip("/"))}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "NativeAuthenticator"
+    for folder in config["JupyterHub"]["template_paths"]:
+        pages = {page.name for page in (root / folder.lstrip("/")).iterdir()}
+        assert pages == {"authorization-area.html", "courselab-confirm.html"}
+
+
+def test_the_values_name_the_same_account_rule_as_the_compose_hub():
+    from courselab_hub import usernames
+
+    assert VALUES["hub"]["config"]["Authenticator"]["username_pattern"] == usernames.PATTERN
+
+
+def test_students_get_their_own_subdomains_over_https_and_the_proxy_routes_by_host():
+    assert VALUES["hub"]["config"]["JupyterHub"]["subdomain_host"].startswith("https://")
+    assert VALUES["hub"]["config"]["JupyterHub"]["cookie_host_prefix_enabled"] is True
+    assert "--host-routing" in VALUES["proxy"]["chp"]["extraCommandLineFlags"]
+
+
+def test_students_pods_take_connections_from_the_hub_and_proxy_only_and_reach_no_private_address():
+    policy = VALUES["singleuser"]["networkPolicy"]
+    assert policy["enabled"] is True
+    assert policy["allowedIngressPorts"] == []
+    assert policy["egressAllowRules"]["privateIPs"] is False
