@@ -16,6 +16,7 @@ import os
 import re
 from pathlib import Path
 
+import chromium
 import pytest
 from dockerlab import Stack, make_workdir, wait_for
 from readme_support import matches_in_order, sample_output
@@ -23,20 +24,9 @@ from readme_support import matches_in_order, sample_output
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-dev.txt)")
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("COURSELAB_SCREENSHOTS") or REPO / "tests" / "artifacts")
 # The pictures the READMEs show, all taken by this module.
 README_PICTURES = ("first-notebook.png", "train-notebook.png", "out-of-memory.png", "lab-vi.png")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Enough for JupyterLab, the GPU check and a small training kernel; far below what the
 # out-of-memory cell asks for.
 MEMORY_LIMIT = "1500m"
@@ -112,14 +102,8 @@ def output_with(page, text: str, timeout: float = 300):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("the browser tier needs Debian's chromium (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium.launched() as browser:
+        yield browser
 
 
 @pytest.fixture(autouse=True)
