@@ -9,6 +9,7 @@ The hub is at http://hub.localhost:PORT, HUB_PUBLIC_URL's default (hubclient.py)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from dataclasses import dataclass, field
@@ -108,3 +109,15 @@ class HubStack(dockerlab.Stack):
         volumes = self.students_volumes()
         if volumes:
             dockerlab.run(["docker", "volume", "rm", "-f", *volumes], check=False)
+
+
+@contextlib.contextmanager
+def running_hub(tmp_path_factory, name: str, settings: dict[str, str]):
+    """The hub image built (once a run), a hub stack up, and always torn down."""
+    build_hub_image()
+    stack = HubStack(dockerlab.make_workdir(tmp_path_factory, name), settings=settings)
+    try:
+        stack.up("hub")
+        yield stack
+    finally:
+        stack.down()

@@ -109,14 +109,9 @@ def planted_page(*, hub: str, server: str, victim: str, owner: str) -> str:
 
 @pytest.fixture(scope="module")
 def hub(cpu_lab_image, tmp_path_factory):
-    hubdeploy.build_hub_image()
     settings = {"HUB_MEM_LIMIT": "1G", "HUB_ADMIN_USERS": ",".join(ADMINS)}
-    stack = hubdeploy.HubStack(dockerlab.make_workdir(tmp_path_factory, "hubsec"), settings=settings)
-    try:
-        stack.up("hub")
+    with hubdeploy.running_hub(tmp_path_factory, "hubsec", settings) as stack:
         yield stack
-    finally:
-        stack.down()
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,8 @@ IDLE_TIMEOUT = 10  # seconds (the least HUB_IDLE_TIMEOUT allows); the culler the
 
 @pytest.fixture(scope="module")
 def culling_hub(cpu_lab_image, tmp_path_factory):
-    hubdeploy.build_hub_image()
-    settings = {"HUB_IDLE_TIMEOUT": str(IDLE_TIMEOUT)}
-    stack = hubdeploy.HubStack(dockerlab.make_workdir(tmp_path_factory, "cullhub"), settings=settings)
-    try:
-        stack.up("hub")
+    with hubdeploy.running_hub(tmp_path_factory, "cullhub", {"HUB_IDLE_TIMEOUT": str(IDLE_TIMEOUT)}) as stack:
         yield stack
-    finally:
-        stack.down()
 
 
 def test_the_idle_culler_stops_an_idle_server_and_keeps_its_volume(culling_hub):

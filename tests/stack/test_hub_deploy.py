@@ -18,21 +18,10 @@ TEST_MEM_LIMIT = "1G"
 
 
 @pytest.fixture(scope="module")
-def hub_image(cpu_lab_image):
-    return hubdeploy.build_hub_image()
-
-
-@pytest.fixture(scope="module")
-def class_hub(hub_image, tmp_path_factory):
-    """A running hub with an instructor and two authorized students, each server started."""
-    stack = hubdeploy.HubStack(
-        dockerlab.make_workdir(tmp_path_factory, "hub"), settings={"HUB_MEM_LIMIT": TEST_MEM_LIMIT}
-    )
-    try:
-        stack.up("hub")
+def class_hub(cpu_lab_image, tmp_path_factory):
+    """A running hub; `people` and `servers` below add an instructor and two students."""
+    with hubdeploy.running_hub(tmp_path_factory, "hub", {"HUB_MEM_LIMIT": TEST_MEM_LIMIT}) as stack:
         yield stack
-    finally:
-        stack.down()
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +112,17 @@ def test_a_student_saves_work_the_other_cannot_see_or_read(class_hub, servers):
     assert bob.get_file("bob", "alice-notes.txt").status == 404
     listing = dockerlab.run(["docker", "exec", class_hub.container("bob"), "ls", "-A", "/home/lab/work"]).stdout
     assert "alice-notes.txt" not in listing
+
+
+def test_the_hubs_login_cookie_is_host_only_https_only_and_same_site_lax(servers):
+    """__Host-: only the hub's own host sets or reads it (a student's subdomain cannot plant
+    one); SameSite=Lax: another site's POST carries no login."""
+    cookie = next(c for c in servers["alice"].jar if c.name.endswith("jupyterhub-hub-login"))
+    assert cookie.name == "__Host-jupyterhub-hub-login"
+    assert cookie.secure
+    assert cookie.path == "/"
+    assert not cookie.domain_specified
+    assert (cookie.get_nonstandard_attr("SameSite") or cookie.get_nonstandard_attr("samesite")) == "Lax"
 
 
 def test_a_student_cannot_reach_the_others_server_through_the_hub(servers):

@@ -3,6 +3,7 @@ refused try never reaches the password check. Times are seconds on a fake clock.
 
 from __future__ import annotations
 
+import pytest
 from courselab_hub.guard import LoginGuard
 
 STUDENT = "address:172.29.0.18"
@@ -15,30 +16,21 @@ def fail(guard: LoginGuard, times: int, *, account: str, client: str, start: flo
         guard.failed(account=account, client=client, now=start + n)
 
 
-def test_five_failures_lock_that_client_out_of_that_account_for_the_lockout():
+@pytest.mark.parametrize(
+    ("failures", "asking", "now", "wait"),
+    [
+        pytest.param(5, STUDENT, 4, 300, id="five-lock-that-client-for-the-lockout"),
+        pytest.param(5, STUDENT, 303, 1, id="until-the-lockout-is-over"),
+        pytest.param(5, STUDENT, 304, 0, id="then-it-may-try-again"),
+        pytest.param(4, STUDENT, 4, 0, id="four-lock-nothing"),
+        pytest.param(50, TEACHERS_BROWSER, 50, 0, id="never-the-instructors-own-browser"),
+        pytest.param(5, SAME_NAT, 5, 0, id="nor-another-address"),
+    ],
+)
+def test_failures_at_an_account_lock_out_only_the_client_that_made_them(failures, asking, now, wait):
     guard = LoginGuard(per_account=5, lockout=300)
-    fail(guard, 5, account="teacher", client=STUDENT)
-    assert guard.wait(account="teacher", client=STUDENT, now=4) == 300
-    assert guard.wait(account="teacher", client=STUDENT, now=303) == 1
-    assert guard.wait(account="teacher", client=STUDENT, now=304) == 0
-
-
-def test_four_failures_lock_nothing():
-    guard = LoginGuard(per_account=5, lockout=300)
-    fail(guard, 4, account="teacher", client=STUDENT)
-    assert guard.wait(account="teacher", client=STUDENT, now=4) == 0
-
-
-def test_a_students_failures_never_lock_the_instructors_own_browser():
-    guard = LoginGuard(per_account=5, lockout=300)
-    fail(guard, 50, account="teacher", client=STUDENT)
-    assert guard.wait(account="teacher", client=TEACHERS_BROWSER, now=50) == 0
-
-
-def test_failures_from_one_address_do_not_lock_another():
-    guard = LoginGuard(per_account=5, lockout=300)
-    fail(guard, 5, account="teacher", client=STUDENT)
-    assert guard.wait(account="teacher", client=SAME_NAT, now=5) == 0
+    fail(guard, failures, account="teacher", client=STUDENT)
+    assert guard.wait(account="teacher", client=asking, now=now) == wait
 
 
 def test_a_client_trying_many_names_is_slowed_down():
