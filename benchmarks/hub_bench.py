@@ -115,7 +115,7 @@ def main() -> int:
             names = ["solo"] + [f"student{n:02d}" for n in range(args.students)]
             for name in names:
                 HubUser(base, name, PASSWORD).sign_up()
-                teacher.request("GET", f"/hub/authorize/{name}")
+                teacher.toggle_approval(name)
             before = available_memory_gib()
 
             solo = HubUser(base, "solo", PASSWORD)
