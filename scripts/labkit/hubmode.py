@@ -13,7 +13,10 @@ folder. A page a student put there was served as active HTML to whoever opened t
 the hub's origin before the hub gave each student their own. In hub mode JupyterLab loads
 extensions only from folders the student cannot change (the image's). Everything else a
 student's files reach goes through JupyterLab's own sandbox (/files/, nbconvert: a
-`sandbox` Content-Security-Policy) or needs the student's own login.
+`sandbox` Content-Security-Policy) or needs the student's own login. Written for JupyterLab
+4.6 (jupyterlab_server 2.28: jupyter_server's FileFindHandler, allow_unauthenticated, over
+every labextensions folder); it can go when JupyterLab no longer serves extensions from a
+user's own folders to anyone, though each student's own origin already protects the others.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ overlaps no network on the engine). Left to itself Docker hands every new networ
 its default pools, which on a stock engine run out after about 30 networks: a class would stop
 at the 30th student.
 
+Written for DockerSpawner 14.0.0, whose `network_name` is one network for every server (its
+issue #523 asks for more): the pre_spawn hook sets it per spawner. It can go if DockerSpawner
+gives each server a network of its own.
+
 `pick_subnet` and the names are pure; the rest is the thin shell over docker-py's APIClient
 (DockerSpawner's client): StudentNetworks' spawner hooks, and join_all for the hub's start.
 """
