@@ -38,7 +38,7 @@ WRONG = "wrong horse battery staple"
 ADMINS = ("teacher", "ta")
 # Pending accounts (signed up, never approved), one per try, so no try depends on another.
 PENDING = ("pend-img", "pend-alice-img", "pend-redirect", "pend-form", "pend-discard-form", "pend-oracle")
-PENDING += ("pend-ui-approve", "pend-ui-discard")
+PENDING += ("pend-ui-approve", "pend-ui-discard", "pend-ui-link")
 PLANTED = ".local/share/jupyter/labextensions/evil/static/steal.html"
 SECRET = "bob's homework, nobody else's"
 
@@ -370,6 +370,17 @@ def test_the_instructor_still_approves_and_discards_with_the_pages_buttons(hub, 
     listed = accounts(people)
     assert listed["pend-ui-approve"] == "Yes"
     assert "pend-ui-discard" not in listed
+
+
+def test_an_old_approval_link_asks_before_it_approves(hub, people, teacher_browser):
+    page = teacher_browser.new_page()
+    page.goto(f"{hub.url}/hub/authorize/pend-ui-link")
+    page.get_by_role("heading", name="Authorize pend-ui-link?").wait_for()
+    assert accounts(people)["pend-ui-link"] == "No"
+    page.get_by_role("button", name="Authorize pend-ui-link").click()
+    page.wait_for_load_state("load")
+    page.close()
+    assert accounts(people)["pend-ui-link"] == "Yes"
 
 
 # ---- Medium: one network per student

@@ -50,9 +50,17 @@ def test_only_the_hub_gets_the_docker_socket_and_its_data_is_a_volume(hub_model)
     assert list(hub_model["services"]) == ["hub"]
 
 
-def test_the_network_has_the_fixed_name_the_spawner_joins(hub_model):
+def test_the_hubs_network_has_a_fixed_name_and_students_get_their_own_from_a_block(hub_model):
     environment = hub_model["services"]["hub"]["environment"]
     assert hub_model["networks"]["default"]["name"] == environment["HUB_NETWORK"] == "courselab-hub"
+    assert environment["HUB_STUDENT_SUBNETS"] == "172.29.0.0/16"
+
+
+def test_the_hub_learns_its_published_port_for_its_default_address(hub_model):
+    """HUB_PUBLIC_URL empty: the hub makes it http://hub.localhost:HUB_PORT (settings.py)."""
+    environment = hub_model["services"]["hub"]["environment"]
+    assert environment["HUB_PUBLIC_URL"] == ""
+    assert environment["HUB_PORT"] == "8000"
 
 
 def test_the_hub_has_a_healthcheck(hub_model):
