@@ -99,7 +99,8 @@ class HubUser:
         raise AssertionError(f"{self.name}: the hub set no _xsrf cookie")
 
     def form(self, path: str, fields: dict[str, str]) -> Response:
-        self.request("GET", path)  # the page sets the _xsrf cookie, as in a browser
+        page = self.request("GET", path)  # the page sets the _xsrf cookie, as in a browser
+        assert page.status == 200, f"{self.name}: GET {path} answered {page.status}: {page.body[-300:]}"
         body = urllib.parse.urlencode({**fields, "_xsrf": self.xsrf()}).encode()
         return self.request("POST", path, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
 

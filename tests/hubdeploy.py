@@ -90,6 +90,14 @@ class HubStack(dockerlab.Stack):
         listed = dockerlab.run(["docker", "volume", "ls", "-q", "--filter", f"name={self.prefix}-work-"], check=False)
         return [name for name in listed.stdout.split() if name.startswith(f"{self.prefix}-work-")]
 
+    @contextlib.contextmanager
+    def explained(self):
+        """A failed assertion inside gets the hub's last log lines: why a page or a spawn failed."""
+        try:
+            yield
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n--- the hub's log, last lines:\n{self.logs()[-4000:]}") from error
+
     def students_networks(self) -> list[str]:
         listed = dockerlab.run(
             ["docker", "network", "ls", "-q", "--filter", f"label=courselab.hub.network={self.prefix}"], check=False

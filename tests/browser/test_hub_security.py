@@ -125,19 +125,20 @@ def people(hub):
     """Both instructors logged in (no servers), alice's and bob's servers started, the
     pending accounts signed up; every account through the hub's own forms."""
     users = {name: HubUser(hub.url, name, PASSWORD) for name in (*ADMINS, "alice", "bob", *PENDING)}
-    for user in users.values():
-        assert user.sign_up().status == 200
-    teacher = users["teacher"]
-    assert teacher.log_in(start_server=False).status == 200 and teacher.logged_in
-    teacher.create_token()
-    for name in ("alice", "bob"):
-        assert teacher.toggle_approval(name).status == 200
-        users[name].log_in()
-        assert users[name].logged_in, f"{name} could not log in after the approval"
-        users[name].create_token()
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda user: user.start_server(), (users["alice"], users["bob"])))
-    assert users["bob"].put_file("secret.txt", SECRET).status == 201
+    with hub.explained():
+        for user in users.values():
+            assert user.sign_up().status == 200
+        teacher = users["teacher"]
+        assert teacher.log_in(start_server=False).status == 200 and teacher.logged_in
+        teacher.create_token()
+        for name in ("alice", "bob"):
+            assert teacher.toggle_approval(name).status == 200
+            users[name].log_in()
+            assert users[name].logged_in, f"{name} could not log in after the approval"
+            users[name].create_token()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda user: user.start_server(), (users["alice"], users["bob"])))
+        assert users["bob"].put_file("secret.txt", SECRET).status == 201
     return users
 
 
@@ -526,13 +527,14 @@ def removed(hub, people):
     """dave is approved, logs in (his server starts), makes a token; then the instructor
     removes his approval with the authorization page's button."""
     dave = HubUser(hub.url, "dave", PASSWORD)
-    dave.sign_up()
     teacher = people["teacher"]
-    assert teacher.toggle_approval("dave").status == 200
-    dave.log_in()
-    dave.create_token()
-    dave.wait_usable()
-    assert teacher.toggle_approval("dave").status == 200
+    with hub.explained():
+        dave.sign_up()
+        assert teacher.toggle_approval("dave").status == 200
+        dave.log_in()
+        dave.create_token()
+        dave.wait_usable()
+        assert teacher.toggle_approval("dave").status == 200
     return dave
 
 

@@ -49,14 +49,15 @@ def test_a_student_cannot_log_in_before_the_instructor_authorizes_them(people):
 def servers(class_hub, people):
     """The instructor authorizes both students; they log in and start their servers together."""
     teacher, students = people
-    for name in students:
-        assert teacher.toggle_approval(name).status == 200
-    for student in students.values():
-        student.log_in()
-        assert student.logged_in, f"{student.name} could not log in after authorization"
-        student.create_token()
-    with ThreadPoolExecutor(len(students)) as pool:
-        list(pool.map(lambda student: student.start_server(), students.values()))
+    with class_hub.explained():
+        for name in students:
+            assert teacher.toggle_approval(name).status == 200
+        for student in students.values():
+            student.log_in()
+            assert student.logged_in, f"{student.name} could not log in after authorization"
+            student.create_token()
+        with ThreadPoolExecutor(len(students)) as pool:
+            list(pool.map(lambda student: student.start_server(), students.values()))
     return students
 
 

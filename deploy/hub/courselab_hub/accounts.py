@@ -57,7 +57,7 @@ class ConfirmFirst(LocalBase):
     async def get(self, name):
         info = signed_up(self, name)
         verb = self.action or ("Remove the approval of" if info.is_authorized else "Authorize")
-        html = await self.render_template("courselab-confirm.html", verb=verb, name=info.username)
+        html = await self.render_template("courselab-confirm.html", verb=verb, account=info.username)
         self.finish(html)
 
 
