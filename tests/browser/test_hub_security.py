@@ -23,6 +23,7 @@ from __future__ import annotations
 import http.server
 import json
 import re
+import subprocess
 import threading
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -415,8 +416,26 @@ def bobs_ports_from_alice(hub, people):
         what="bob's own web server",
     )
     details = json.loads(dockerlab.run(["docker", "inspect", hub.container("bob")]).stdout)[0]
-    addresses = [net["IPAddress"] for net in details["NetworkSettings"]["Networks"].values() if net["IPAddress"]]
-    return json.loads(exec_in(hub.container("alice"), "python", "-c", PROBE, ",".join(addresses)))
+    networks = details["NetworkSettings"]["Networks"]
+    addresses = [net["IPAddress"] for net in networks.values() if net["IPAddress"]]
+    answers = json.loads(exec_in(hub.container("alice"), "python", "-c", PROBE, ",".join(addresses)))
+    return answers, {name: isolation_rule(name) for name in networks}
+
+
+def isolation_rule(network: str) -> str:
+    """What keeps other bridges' traffic out of `network` on this host, for a failure message.
+    Docker Engine 20.10 to 27 (moby's bridge driver) drops it with a rule per bridge in the
+    iptables chain DOCKER-ISOLATION-STAGE-2. A second dockerd starting on the same host deletes
+    and recreates that chain (removeIPChains when its bridge driver starts), so the first
+    engine's networks lose their isolation until it restarts: then this says MISSING."""
+    network_id = dockerlab.run(["docker", "network", "inspect", "-f", "{{.Id}}", network]).stdout.strip()
+    bridge = f"br-{network_id[:12]}"
+    chain = subprocess.run(["iptables", "-S", "DOCKER-ISOLATION-STAGE-2"], capture_output=True, text=True)
+    if chain.returncode != 0:
+        return f"no DOCKER-ISOLATION-STAGE-2 chain here (an engine on nftables?): {chain.stderr.strip()}"
+    if f"-o {bridge} -j DROP" in chain.stdout:
+        return f"{bridge}: isolated (DROP rule present)"
+    return f"{bridge}: MISSING its DROP rule: did another Docker engine start on this host since?"
 
 
 HTTP_STATUS = """
@@ -430,9 +449,10 @@ except urllib.error.HTTPError as error:
 
 @pytest.mark.parametrize("port", [8888, 9000, 1], ids=["bobs-jupyter", "bobs-own-server", "closed-port"])
 def test_alice_has_no_path_to_bobs_server(bobs_ports_from_alice, port):
-    answers = {target: answer for target, answer in bobs_ports_from_alice.items() if target.endswith(f":{port}")}
+    found, isolation = bobs_ports_from_alice
+    answers = {target: answer for target, answer in found.items() if target.endswith(f":{port}")}
     assert answers
-    assert all(answer not in ("open", "refused") for answer in answers.values()), answers
+    assert all(answer not in ("open", "refused") for answer in answers.values()), (answers, isolation)
 
 
 @pytest.mark.parametrize("student", ["alice", "bob"])
