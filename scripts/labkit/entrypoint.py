@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, health, hubmode, i18n, launch, shadow, urls
+from labkit import course, envcheck, gate, health, hubmode, i18n, launch, redact, shadow, urls
 from labkit.diagnose import GateStatus, gate_policy
 from labkit.hostfacts import flavour as hostflavour
 from labkit.hostfacts import token as lab_token
@@ -118,6 +118,13 @@ def resolve_token(env: Mapping[str, str], state_dir: Path) -> str:
 
 
 def say(message: str) -> None:
+    """One line of the lab's log, tokens hidden (labkit.redact)."""
+    print(f"[lab] {redact.redact(message, redact.secrets_of(os.environ))}", flush=True)
+
+
+def say_with_token(message: str) -> None:
+    """The start's URL line, which shows the token on purpose: the one link the student opens
+    (with a generated token, the only place it is shown). No other line may."""
     print(f"[lab] {message}", flush=True)
 
 
@@ -190,9 +197,9 @@ def cmd_lab(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
     def ready() -> None:
         say(_("The lab is ready. Open:"))
         say("")
-        say(f"    {urls.lab_url(address=host_address, port=host_port, token=token)}")
+        say_with_token(f"    {urls.lab_url(address=host_address, port=host_port, token=token)}")
         if host_address in urls.ANY_ADDRESS:
-            say(
+            say_with_token(
                 _("    (from another computer: http://THIS-COMPUTERS-ADDRESS:{port}/lab?token={token})").format(
                     port=host_port, token=token
                 )

@@ -18,17 +18,20 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
+from labkit import redact
 from labkit.runstate import RunState
 
 STOP_SECONDS = 10
 
 
 class HeldOutput:
-    """Copies a child's output to `out` line by line, holding it back until released."""
+    """Copies a child's output to `out` line by line, holding it back until released; each
+    line passes through `clean` first (labkit.redact: no token reaches the log)."""
 
-    def __init__(self, stream: TextIO, out: TextIO) -> None:
+    def __init__(self, stream: TextIO, out: TextIO, *, clean: Callable[[str], str] = str) -> None:
         self._stream = stream
         self._out = out
+        self._clean = clean
         self._held: list[str] = []
         self._released = False
         self._lock = threading.Lock()
@@ -36,7 +39,8 @@ class HeldOutput:
         self._thread.start()
 
     def _copy(self) -> None:
-        for line in self._stream:
+        for raw in self._stream:
+            line = self._clean(raw)
             with self._lock:
                 if self._released:
                     self._out.write(line)
@@ -82,10 +86,12 @@ def lab_with_gate(
     """Run `command` (JupyterLab) beside `gate` (the GPU check: None when the lab may start,
     else the exit status). `ready` prints the URL once the login is open."""
     out = out or sys.stdout
+    # Everything the server and its kernels print, not only what goes through its logging.
+    secrets = redact.secrets_of(env)
     server = subprocess.Popen(  # noqa: S603 - an argv list, never a shell string
         list(command), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     )
-    output = HeldOutput(server.stdout, out)  # type: ignore[arg-type]
+    output = HeldOutput(server.stdout, out, clean=lambda line: redact.redact(line, secrets))  # type: ignore[arg-type]
 
     def pass_on(signum, _frame):
         # Stop JupyterLab; during the check, stop waiting for it too (subprocess.run then

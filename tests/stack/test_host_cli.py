@@ -8,9 +8,12 @@ import os
 import re
 import socket
 import subprocess
+import urllib.request
 import uuid
 
 import dockerlab
+import pytest
+import websocket
 from clicheckout import checkout_fixture  # noqa: F401 - the fixture `checkout`
 from dockerlab import make_workdir
 
@@ -163,3 +166,39 @@ def test_no_docker_on_the_path_is_one_line_and_nothing_starts(checkout, tmp_path
     assert "the docker command is not installed" in lines[0]
     assert "Nothing was started" in result.stderr
     assert student.containers() == []
+
+
+@pytest.mark.parametrize("token_from", [".env", "generated"])
+def test_a_malformed_terminal_message_leaves_no_token_in_the_labs_log(checkout, token_from):
+    # tornado logs the request of an uncaught websocket error with its URL, token included,
+    # and Jupyter hides tokens in its access log only. The start's URL line is the one place
+    # the token is shown on purpose.
+    student = checkout(**({"JUPYTER_TOKEN": ""} if token_from == "generated" else {}))
+    started = student.lab("up")
+    assert started.returncode == 0, started.stdout + started.stderr
+    token = re.search(r"/lab\?token=([\w-]+)", started.stdout)[1]
+    assert token_from == ".env" or token != student.token
+    terminal = urllib.request.Request(
+        f"http://127.0.0.1:{student.port}/api/terminals", method="POST", headers={"Authorization": f"token {token}"}
+    )
+    with urllib.request.urlopen(terminal, timeout=30) as answer:  # noqa: S310 - loopback only
+        name = json.loads(answer.read())["name"]
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{student.port}/terminals/websocket/{name}?token={token}", timeout=30
+    )
+    try:
+        ws.send("not a terminado message")
+        logs = dockerlab.wait_for(
+            lambda: (
+                (done := student.lab("logs")) and "Uncaught exception GET /terminals/websocket/" in done.stdout and done
+            ),
+            timeout=30,
+            what="tornado's uncaught exception line",
+        ).stdout
+    finally:
+        ws.close()
+    assert f"Uncaught exception GET /terminals/websocket/{name}?token=[secret]" in logs
+    assert "json.decoder.JSONDecodeError" in logs
+    shown = [line for line in logs.splitlines() if token in line]
+    assert len(shown) == 1, shown
+    assert shown[0].endswith(f"[lab]     http://127.0.0.1:{student.port}/lab?token={token}")

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dockerlab
 import hubdeploy
 import pytest
+import websocket
 from hubclient import HubUser
 
 PASSWORD = "correct horse battery staple"  # NativeAuthenticator refuses common and short ones
@@ -98,6 +99,36 @@ def test_the_gate_report_is_in_the_spawned_servers_log(class_hub, servers):
     assert "[lab] Checking TensorFlow and the GPU (cpu lab" in log
     assert "NOTICE: No GPU in the CPU lab: TensorFlow runs on the CPU." in log
     assert "jupyterhub-singleuser" in log
+
+
+def test_a_malformed_terminal_message_leaves_no_token_in_the_servers_log(class_hub, servers):
+    # Hub mode execs jupyterhub-singleuser (no pipe of the entrypoint's in between): the
+    # server's own log handler hides the student's token and the server's hub token. JupyterHub
+    # 5 wants the token in a header; tornado logs the URL, and whatever token it carries.
+    bob = servers["bob"]
+    name = bob.api("POST", "/user/bob/api/terminals").json()["name"]
+    url = f"ws://127.0.0.1:{class_hub.port}/user/bob/terminals/websocket/{name}?token={bob.token}"
+    ws = websocket.create_connection(url, timeout=30, header=[f"Authorization: token {bob.token}"])
+    try:
+        ws.send("not a terminado message")
+        log = dockerlab.wait_for(
+            lambda: (done := docker_logs(class_hub.container("bob"))) and "Uncaught exception GET" in done and done,
+            timeout=30,
+            what="tornado's uncaught exception line",
+        )
+    finally:
+        ws.close()
+    server_token = dict(v.split("=", 1) for v in inspect(class_hub.container("bob"))["Config"]["Env"])[
+        "JUPYTERHUB_API_TOKEN"
+    ]
+    assert f"Uncaught exception GET /user/bob/terminals/websocket/{name}?token=[secret]" in log
+    assert bob.token not in log
+    assert server_token not in log
+
+
+def docker_logs(container: str) -> str:
+    done = dockerlab.run(["docker", "logs", container])
+    return done.stdout + done.stderr
 
 
 def test_course_material_is_in_each_students_work_folder(servers):

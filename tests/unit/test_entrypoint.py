@@ -148,3 +148,14 @@ def test_lab_language_vi_starts_jupyterlab_in_vietnamese(tmp_path):
 def test_english_needs_no_language_setting(tmp_path):
     assert entrypoint.write_ui_language(tmp_path, "en") is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_entrypoints_lines_hide_the_token_except_the_url_to_open(monkeypatch, capsys):
+    token = "t0ken-from-the-env-file-1234"
+    monkeypatch.setenv("JUPYTER_TOKEN", token)
+    entrypoint.say(f"Running: jupyterhub-singleuser --ServerApp.token={token}")
+    entrypoint.say_with_token(f"    http://127.0.0.1:8888/lab?token={token}")
+    assert capsys.readouterr().out.splitlines() == [
+        "[lab] Running: jupyterhub-singleuser --ServerApp.token=[secret]",
+        f"[lab]     http://127.0.0.1:8888/lab?token={token}",
+    ]
