@@ -7,86 +7,21 @@ Each result has a name, a Status (ok, warn, fail), what was found, and a one-sen
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from enum import Enum
 
 from labkit import envcheck
-from labkit.hostfacts import flavour as hostflavour
 from labkit.i18n import N_, _
 from labkit.settings import effective
 
-from labhost import compose, diskneed, rocm_bases
+from labhost import compose, diskneed, platform_checks, rocm_bases
 from labhost import wsl as wsl_facts
-from labhost.docker import MIN_COMPOSE, DockerFacts, version_tuple
-from labhost.envfile import EnvFile, validate
-from labhost.facts import DeviceFile, HostFacts, can_open
-from labhost.plan import Plan, SupportedTargets, WarningKind
+from labhost.checkbase import FAIL, OK, WARN, CheckResult, Context, Status
+from labhost.docker import MIN_COMPOSE, version_tuple
+from labhost.envfile import validate
+from labhost.facts import DeviceFile, can_open
+from labhost.plan import WarningKind
 
-
-class Status(str, Enum):
-    """A check's outcome. A str, so `--json` and the report print the plain word."""
-
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-OK, WARN, FAIL = Status.OK, Status.WARN, Status.FAIL
 GB = diskneed.GB
 MORE = N_("see the README's troubleshooting section")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
-
-    def __post_init__(self) -> None:
-        # A plain "fail" is accepted and becomes Status.FAIL; a typo ("failed") raises here.
-        object.__setattr__(self, "status", Status(self.status))
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status.value, "detail": self.detail, "fix": self.fix}
-
-
-@dataclass(frozen=True)
-class Context:
-    host: HostFacts
-    docker: DockerFacts
-    plan: Plan
-    supported: SupportedTargets
-    env: EnvFile | None = None
-    newer_supported: SupportedTargets | None = None
-    env_path: str = ".env"
-    work_dir: str = "./work"
-    work_dir_exists: bool | None = None
-    disk_free: int | None = None
-    image_present: bool = False
-    base_present: bool = False  # the flavour's base image is in the engine: only the lab layer is built
-    base_image: str = ""  # the base the flavour's image is built on (compose's merged model)
-    base_architecture: str | None = None  # that base's own architecture, when it is in the engine
-    port_free: bool | None = None
-    compose_rocm: str = ""  # compose.rocm.yaml's text: what the ROCm stack gives its container
-    system: str = "Linux"  # platform.system(): "Linux", "Darwin" (macOS)
-    repo_path: str = ""  # absolute paths, for the checks that care where files live
-    work_path: str = ""
-
-    @property
-    def values(self) -> dict[str, str]:
-        return self.env.values() if self.env is not None else {}
-
-    @property
-    def flavour(self) -> str:
-        return hostflavour.in_use(configured=self.values.get("LAB_FLAVOUR"), detected=self.plan.flavour)
-
-    @property
-    def port(self) -> str:
-        return effective(self.values, "LAB_PORT") or ""
 
 
 def docker_cli(ctx: Context) -> CheckResult:
@@ -544,6 +479,7 @@ def work_dir(ctx: Context) -> CheckResult | None:
 
 
 Check = Callable[[Context], "CheckResult | None"]
+# The checks for macOS and WSL2 live in their own module, last.
 CHECKS: tuple[Check, ...] = (
     docker_cli,
     docker_engine,
@@ -561,13 +497,8 @@ CHECKS: tuple[Check, ...] = (
     port,
     env_file,
     work_dir,
+    *platform_checks.CHECKS,
 )
-
-
-# Checks for macOS and WSL2 live in their own module (they take this module's Context).
-from labhost import platform_checks  # noqa: E402
-
-CHECKS = (*CHECKS, *platform_checks.CHECKS)
 
 
 def run_all(ctx: Context) -> list[CheckResult]:

@@ -8,7 +8,8 @@ from typing import TextIO
 
 from labkit.i18n import _
 
-from labhost.checks import CheckResult, Status, blocking
+from labhost.checkbase import CheckResult, Status
+from labhost.checks import blocking
 
 COLOURS = {Status.OK: "\033[32m", Status.WARN: "\033[33m", Status.FAIL: "\033[31m"}
 RESET = "\033[0m"

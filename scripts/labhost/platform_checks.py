@@ -1,5 +1,6 @@
 """The doctor's checks for students' other systems: macOS (Docker Desktop, often Apple
-silicon) and Windows through WSL2. Pure, like labhost.checks: facts in, one result out."""
+silicon) and Windows through WSL2. Pure, like labhost.checks: facts in, one result out
+(labhost.checkbase)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from labkit.i18n import _
 
 from labhost import arm64
-from labhost.checks import FAIL, OK, WARN, CheckResult, Context
+from labhost.checkbase import FAIL, OK, WARN, CheckResult, Context
 
 # WSL2 mounts Windows drives under /mnt/<letter> (DrvFs, through 9P): slow for many small
 # files and without Linux owners or modes (Microsoft's WSL docs: "store your files in the

@@ -13,7 +13,7 @@ from labkit.hostfacts import flavour as hostflavour
 from labkit.i18n import _
 from labkit.settings import effective
 
-from labhost import arm64, checks, compose, docker, facts, plan, rocm_bases
+from labhost import arm64, checkbase, compose, docker, facts, plan, rocm_bases
 from labhost.envfile import EnvFile
 from labhost.world import World, read_env
 
@@ -96,7 +96,7 @@ def survey(world: World, *, ask_docker: bool = True) -> Survey:
     return Survey(host, engine, supported, plan.make_plan(host, supported), env, newer)
 
 
-def context(world: World, s: Survey) -> checks.Context:
+def context(world: World, s: Survey) -> checkbase.Context:
     values = s.env.values() if s.env else {}
     work = effective(values, "LAB_WORK_DIR") or "./work"
     # Compose expands ~ and reads a relative path from the project folder.
@@ -118,7 +118,7 @@ def context(world: World, s: Survey) -> checks.Context:
             base_architecture = docker.image_architecture(world.run, bases[0])
     port = effective(values, "LAB_PORT") or ""
     address = effective(values, "LAB_BIND_ADDRESS") or ""
-    return checks.Context(
+    return checkbase.Context(
         host=s.host,
         docker=s.engine,
         plan=s.plan,

@@ -54,7 +54,7 @@ def test_disk_check_of_the_rocm_lab(case: Disk):
     h = host("rx6700xt")
     ctx = checks.Context(
         host=h,
-        docker=checks.DockerFacts(cli_installed=True, server_version="20.10.24", root_dir="/var/lib/docker"),
+        docker=docker.DockerFacts(cli_installed=True, server_version="20.10.24", root_dir="/var/lib/docker"),
         plan=plan.make_plan(h, R2_18_TARGETS),
         supported=R2_18_TARGETS,
         disk_free=int(case.free_gb * GB),

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from fakehost import FIXTURES, R2_18, R2_18_TARGETS, host, student
 from fakeworld import make_world, out
-from labhost import checks, cli, facts, plan
+from labhost import checks, cli, docker, facts, plan
 from labhost.envfile import EnvFile
 from labkit import envcheck, gate
 from labkit.diagnose import Facts, diagnose
@@ -115,7 +115,7 @@ def test_doctor_fails_a_root_only_kfd_with_the_udev_fix(tmp_path):
     (root / "dev/devices.json").write_text(json.dumps(table))
     h = facts.gather(root, user=student(root))
     p = plan.make_plan(h, R2_18_TARGETS)
-    ctx = checks.Context(host=h, docker=checks.DockerFacts(cli_installed=False), plan=p, supported=R2_18_TARGETS)
+    ctx = checks.Context(host=h, docker=docker.DockerFacts(cli_installed=False), plan=p, supported=R2_18_TARGETS)
 
     result = checks.device_files(ctx)
 

@@ -9,6 +9,7 @@ from labkit.i18n import N_, _
 from labkit.settings import effective
 
 from labhost import checks, compose, platform_checks
+from labhost.checkbase import Status
 from labhost.commands import Command
 from labhost.commands.memory_note import say_memory_kills
 from labhost.commands.options import add_flavour
@@ -51,7 +52,7 @@ def refuse_to_start(world: World) -> bool:
     ctx = context(world, survey(world))
     for check in START_CHECKS:
         result = check(ctx)
-        if result is not None and result.status is checks.Status.FAIL:
+        if result is not None and result.status is Status.FAIL:
             print(
                 _("{detail}. Fix: {fix}. Nothing was started.").format(detail=result.detail, fix=result.fix),
                 file=world.err,
