@@ -15,11 +15,14 @@ from dockerlab import REPO, free_port, make_workdir
 
 
 class Checkout:
-    """A student's copy of the repository with a .env, under a unique compose project."""
+    """A student's copy of the repository with a .env, under a unique compose project, named
+    in the environment of every command (COMPOSE_PROJECT_NAME) or, with project_from=".env",
+    in the .env file only, as a student would name it."""
 
-    def __init__(self, root, workdir, settings: dict[str, str]):
+    def __init__(self, root, workdir, settings: dict[str, str], *, project_from: str = "environment"):
         self.root = root
         self.project = f"cltest-cli-{uuid.uuid4().hex[:8]}"
+        self.project_from = project_from
         files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
         for name in filter(None, files.decode().split("\0")):
             if (REPO / name).is_file():
@@ -36,6 +39,8 @@ class Checkout:
             "JUPYTER_TOKEN": self.token,
             "LAB_FLAVOUR": "cpu",
         }
+        if project_from == ".env":
+            base["COMPOSE_PROJECT_NAME"] = self.project
         self.write_env({**base, **settings})
 
     def write_env(self, values: dict[str, str]) -> None:
@@ -45,7 +50,8 @@ class Checkout:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "JUPYTER_", "COMPOSE_"))}
         if path is not None:
             env["PATH"] = path
-        env["COMPOSE_PROJECT_NAME"] = self.project
+        if self.project_from == "environment":
+            env["COMPOSE_PROJECT_NAME"] = self.project
         command = [sys.executable, str(self.root / "scripts/lab"), *args]
         return subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -66,10 +72,10 @@ class Checkout:
 def checkout_fixture(cpu_lab_image, tmp_path, tmp_path_factory):
     made = []
 
-    def make(**settings: str) -> Checkout:
+    def make(project_from: str = "environment", **settings: str) -> Checkout:
         root = tmp_path / f"course lab {len(made)}"
         root.mkdir()
-        made.append(Checkout(root, make_workdir(tmp_path_factory), settings))
+        made.append(Checkout(root, make_workdir(tmp_path_factory), settings, project_from=project_from))
         return made[-1]
 
     yield make

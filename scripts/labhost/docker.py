@@ -126,7 +126,7 @@ def _names(value: object) -> tuple[str, ...]:
     return ()
 
 
-def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> DockerFacts:
+def gather(run: Runner = subprocess_runner) -> DockerFacts:
     done = run(["docker", "version", "--format", "json"])
     if done.returncode == 127:
         return DockerFacts(cli_installed=False, problem="not-installed", problem_text=last_line(done.stderr))
@@ -136,7 +136,6 @@ def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> Do
     if server is None:
         return DockerFacts(True, client, None, problem, problem_line, compose_version)
     info = parse_info(run(["docker", "info", "--format", "json"]).stdout)
-    ports = run(["docker", "ps", "--filter", f"label=com.docker.compose.project={project}", "--format", "{{.Ports}}"])
     return DockerFacts(
         cli_installed=True,
         client_version=client,
@@ -148,8 +147,20 @@ def gather(run: Runner = subprocess_runner, *, project: str = "courselab") -> Do
         cdi_spec_dirs=_names(info.get("CDISpecDirs")),
         mem_total=int(info["MemTotal"]) if str(info.get("MemTotal", "")).isdigit() else None,
         architecture=_text(info, "Architecture"),
-        lab_ports=ports.stdout.strip() if ports.returncode == 0 else "",
     )
+
+
+def project_name(compose_config_json: str) -> str | None:
+    """The project name compose uses, from `docker compose config --format json`: compose has
+    applied its own rules (-p, COMPOSE_PROJECT_NAME from the environment or .env, the file's
+    `name:`, the folder's name), so the host never guesses it."""
+    return _text(parse_info(compose_config_json), "name")
+
+
+def published_ports(run: Runner, project: str) -> str:
+    """The published ports of a compose project's running containers ("127.0.0.1:8888->8888/tcp")."""
+    done = run(["docker", "ps", "--filter", f"label=com.docker.compose.project={project}", "--format", "{{.Ports}}"])
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def build_bases(compose_config_json: str) -> tuple[str, ...]:

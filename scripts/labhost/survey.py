@@ -3,6 +3,7 @@ targets, the plan, and the doctor's context built from them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ def context(world: World, s: Survey) -> checkbase.Context:
     work_path = work_path if work_path.is_absolute() else world.repo / work_path
     flavour = hostflavour.in_use(configured=values.get("LAB_FLAVOUR"), detected=s.plan.flavour)
     image_present = base_present = False
+    engine = s.engine
     bases: tuple[str, ...] = ()
     base_architecture = None
     if s.engine.usable:
@@ -112,6 +114,10 @@ def context(world: World, s: Survey) -> checkbase.Context:
         image_present = _all_here(world, images.stdout.split() if images.returncode == 0 else [])
         model = world.run(compose.command(flavour, "config", "--format", "json"))
         bases = docker.build_bases(model.stdout) if model.returncode == 0 else ()
+        # The running lab is the project compose itself would address, not a name typed here.
+        project = docker.project_name(model.stdout) if model.returncode == 0 else None
+        if project:
+            engine = dataclasses.replace(engine, lab_ports=docker.published_ports(world.run, project))
         base_present = _all_here(world, bases)
         # Only the arm64 check reads it (labhost.arm64): elsewhere, no extra docker call.
         if bases and flavour == "cpu" and arm64.is_arm64(s.engine.architecture):
@@ -120,7 +126,7 @@ def context(world: World, s: Survey) -> checkbase.Context:
     address = effective(values, "LAB_BIND_ADDRESS") or ""
     return checkbase.Context(
         host=s.host,
-        docker=s.engine,
+        docker=engine,
         plan=s.plan,
         supported=s.supported,
         newer_supported=s.newer,

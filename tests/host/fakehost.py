@@ -61,6 +61,15 @@ class FakeDocker:
             return Completed(0, "", "")
         if argv[:3] == ["docker", "image", "inspect"]:
             return Completed(1, "", f"Error response from daemon: No such image: {argv[-1]}")
+        if argv[:2] == ["docker", "compose"] and argv[-3:] == ["config", "--format", "json"]:
+            return compose_model(argv)
         if argv[:2] == ["docker", "compose"] and "config" in argv:
             return Completed(0, "courselab/lab:test-rocm\n", "")
         return Completed(0, "", "")
+
+
+def compose_model(argv: Sequence[str]) -> Completed:
+    """compose's merged model of the files named in `argv`, as recorded (no .env but the ROCm
+    one's group id: fixtures/README.md): project `courselab`, from compose.yaml's `name:`."""
+    overlay = next((name for name in ("rocm", "nvidia") if f"compose.{name}.yaml" in argv), "cpu")
+    return Completed(0, (DOCKER / f"compose-config-{overlay}.json").read_text(), "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakehost import FakeDocker, recorded
+from fakehost import DOCKER, FakeDocker, recorded
 from fakeworld import make_world, out
 from labhost import checks, cli
 from labhost.docker import Completed
@@ -148,6 +148,27 @@ def test_busy_port_blocks_the_start_unless_the_lab_holds_it(tmp_path) -> None:
     code, data = doctor_json(world)
     assert code == 0
     assert "running lab" in {c["name"]: c["detail"] for c in data["checks"]}["port"]
+
+
+def test_the_running_lab_is_the_project_compose_names_not_courselab(tmp_path) -> None:
+    # COMPOSE_PROJECT_NAME=mylab in .env: compose's model says "mylab" (recorded), and the
+    # lab's containers carry that project label; asking about `courselab` finds nothing.
+    model = (DOCKER / "compose-config-cpu-mylab.json").read_text()
+    engine = FakeDocker(
+        {
+            ("docker", "compose", "-f", "compose.yaml", "config", "--format", "json"): Completed(0, model),
+            ("docker", "ps", "--filter", "label=com.docker.compose.project=mylab"): Completed(
+                0, "127.0.0.1:8888->8888/tcp\n"
+            ),
+        }
+    )
+    world = make_world(tmp_path, "no-gpu", run=engine, env="LAB_FLAVOUR=cpu\nCOMPOSE_PROJECT_NAME=mylab\n")
+    world.port_free = lambda address, port: False
+
+    code, data = doctor_json(world)
+
+    assert {c["name"]: c["detail"] for c in data["checks"]}["port"] == "port 8888 is used by the running lab"
+    assert code == 0
 
 
 def test_too_little_disk_for_the_rocm_image_blocks_the_start(tmp_path) -> None:

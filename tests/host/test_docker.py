@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakehost import FakeDocker, recorded
+from fakehost import DOCKER, FakeDocker, recorded
 from labhost import docker
 from labhost.docker import Completed
 
@@ -80,3 +80,25 @@ def test_image_labels_are_read_from_inspect_json() -> None:
     run = FakeDocker({("docker", "image", "inspect"): Completed(0, '{"io.courselab.flavour":"rocm"}\n')})
 
     assert docker.image_labels(run, "courselab/lab:rocm") == {"io.courselab.flavour": "rocm"}
+
+
+@pytest.mark.parametrize(
+    "recording,project",
+    [("compose-config-cpu.json", "courselab"), ("compose-config-cpu-mylab.json", "mylab")],
+    ids=["name-in-compose-yaml", "COMPOSE_PROJECT_NAME-in-env-file"],
+)
+def test_the_project_name_is_the_one_composes_model_gives(recording, project) -> None:
+    assert docker.project_name((DOCKER / recording).read_text()) == project
+
+
+@pytest.mark.parametrize("answer", ["", "no configuration file provided: not found", "[]", '{"name": 3}'])
+def test_no_project_name_when_compose_gives_no_model(answer) -> None:
+    assert docker.project_name(answer) is None
+
+
+def test_the_ports_of_a_project_are_asked_by_its_compose_label() -> None:
+    engine = FakeDocker({("docker", "ps"): Completed(0, "127.0.0.1:8888->8888/tcp\n")})
+    assert docker.published_ports(engine, "mylab") == "127.0.0.1:8888->8888/tcp"
+    assert engine.calls == [
+        ["docker", "ps", "--filter", "label=com.docker.compose.project=mylab", "--format", "{{.Ports}}"]
+    ]

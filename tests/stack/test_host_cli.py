@@ -32,6 +32,30 @@ def test_up_starts_the_cpu_lab_prints_the_plain_command_and_the_url(checkout):
     assert student.containers() == []
 
 
+@pytest.mark.parametrize("project_from", [".env", "environment"])
+def test_the_running_lab_is_found_under_the_project_name_compose_uses(checkout, tmp_path, project_from):
+    # COMPOSE_PROJECT_NAME in .env or in the shell wins over compose.yaml's `name: courselab`
+    # (compose's own rule): the host commands must ask Docker about that project too.
+    student = checkout(project_from=project_from)
+    assert student.lab("up").returncode == 0
+
+    doctor = student.lab("doctor", "--json")
+    port = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}["port"]
+    again = student.lab("up")
+    report = student.lab("report", "--no-gate", "-o", str(tmp_path / "report.txt"))
+
+    assert port["status"] == "ok", port
+    assert port["detail"] == f"port {student.port} is used by the running lab"
+    assert doctor.returncode == 0, doctor.stdout
+    assert again.returncode == 0, again.stderr
+    assert "used by another program" not in again.stderr
+    assert report.returncode == 0, report.stderr
+    written = (tmp_path / "report.txt").read_text()
+    assert f"port {student.port} is used by the running lab" in written
+    assert "used by another program" not in written
+    assert len(student.containers()) == 1
+
+
 def test_a_process_killed_for_memory_is_reported_by_ps(checkout):
     student = checkout(LAB_MEMORY_LIMIT="1g")
     assert student.lab("up").returncode == 0
