@@ -14,6 +14,7 @@ GPU gate, then build the command for what was asked, print it, and exec it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -175,9 +176,14 @@ def exec_command(command: list[str], env: Mapping[str, str]) -> None:
 
 
 def cmd_check(args: argparse.Namespace, env: dict[str, str], paths: Paths) -> int:
-    stop, data = run_gate(env)
-    if args.json:
-        print(json.dumps(data, indent=1))
+    if not args.json:
+        stop, _data = run_gate(env)
+        return stop or 0
+    # With --json, stdout is the JSON object alone (tools parse it); the lines for people go
+    # to stderr, where `docker logs` and the report still show them.
+    with contextlib.redirect_stdout(sys.stderr):
+        stop, data = run_gate(env)
+    print(json.dumps(data, indent=1), flush=True)
     return stop or 0
 
 

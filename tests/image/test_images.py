@@ -92,6 +92,16 @@ def test_gate_check_passes_on_cpu_and_reports_the_cpu_notice(cpu_lab_image):
     assert "TensorFlow 2.20.0 (CPU build)" in out.stdout
 
 
+def test_gate_check_json_prints_only_the_json_object_on_stdout(cpu_lab_image):
+    # Tools read stdout whole (json.loads); the lines for people go to stderr.
+    out = run(["docker", "run", "--rm", "--user", "4242:4242", cpu_lab_image, "check", "--json"])
+    data = json.loads(out.stdout)
+    assert data["verdict"]["status"] == "cpu"
+    assert data["probe"]["tensorflow"] == "2.20.0"
+    assert "NOTICE: No GPU in the CPU lab" in out.stderr
+    assert "[lab]" not in out.stdout
+
+
 def start_lab_as_student(image: str, workdir, setting: str):
     """`lab` as compose would start it (host UID, work folder mounted) with one setting."""
     os.chown(workdir, 4242, 4242)
