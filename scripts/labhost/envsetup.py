@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from labkit.hostfacts.token import new_token
 from labkit.i18n import _
+from labkit.settings import RENAMED
 
 from labhost import compose
 from labhost.envfile import EnvFile, LineProblem, validate
@@ -40,8 +41,9 @@ def update_env(
     before = existing if existing is not None else ""
     env = EnvFile.parse(existing if existing is not None else example)
     current = env.values()
-    changes = []
-    for key, value in detected_values(plan, user).items():
+    detected = detected_values(plan, user)
+    changes = rename_old_names(env, current, decided=detected.keys())
+    for key, value in detected.items():
         if value is None:
             if key in current:
                 env.unset(key)
@@ -57,3 +59,22 @@ def update_env(
         env.set("JUPYTER_TOKEN", token())
         changes.append(_("JUPYTER_TOKEN generated"))
     return EnvUpdate(before, env.render(), tuple(changes), tuple(validate(env)))
+
+
+def rename_old_names(env: EnvFile, current: dict[str, str], *, decided: Iterable[str]) -> list[str]:
+    """Old names (labkit.settings RENAMED) become their new name on every flavour, so the
+    notice the lab and the doctor print for them ("run setup to rename it") goes away. The old
+    value moves over unless the new name is already set (the old one is ignored then) or this
+    computer decides the new value itself (the plan's detected groups win)."""
+    changes = []
+    decided = set(decided)
+    for old, new in RENAMED.items():
+        if old not in current:
+            continue
+        if current[old] and not current.get(new) and new not in decided:
+            env.set(new, current[old])
+            changes.append(_("{old} renamed to {new}").format(old=old, new=new))
+        else:
+            changes.append(_("{key} removed (was {value!r})").format(key=old, value=current[old]))
+        env.unset(old)
+    return changes

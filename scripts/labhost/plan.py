@@ -281,14 +281,13 @@ def gpu_group_ids(*, kfd_device: DeviceFile | None, render_device: DeviceFile | 
     or none at all when the device is open to everyone (mode 666) or opens for root only
     (the doctor's device check says what to do then). Root's group (0) is never handed to
     the lab. On current hosts /dev/kfd and the render node share `render`, so one group
-    covers both and LAB_KFD_GID stays unset (compose refuses the same group twice).
-    LAB_VIDEO_GID, LAB_KFD_GID's old name, is removed."""
+    covers both and LAB_KFD_GID stays unset (compose refuses the same group twice); an old
+    LAB_VIDEO_GID goes then too (labhost.envsetup renames old names)."""
     render_gid = render_device.group_to_add if render_device else None
     kfd_gid = kfd_device.group_to_add if kfd_device else None
     return {
         "LAB_RENDER_GID": str(render_gid) if render_gid is not None else None,
         "LAB_KFD_GID": str(kfd_gid) if kfd_gid is not None and kfd_gid != render_gid else None,
-        "LAB_VIDEO_GID": None,
     }
 
 

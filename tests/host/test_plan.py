@@ -109,7 +109,6 @@ def test_kfd_gets_its_own_slot_only_when_its_group_differs(kfd, render, expected
     ids = plan.gpu_group_ids(kfd_device=_node(kfd), render_device=_node(render))
 
     assert {key: ids[key] for key in expected} == expected
-    assert ids["LAB_VIDEO_GID"] is None  # the old name is always moved aside
 
 
 def test_setup_moves_an_old_lab_video_gid_aside() -> None:
