@@ -10,7 +10,7 @@ import sys
 import pytest
 from fakehost import REPO, FakeDocker
 from fakeworld import err, make_world, out
-from labhost import cli
+from labhost import cli, survey
 from labhost.docker import Completed
 from labhost.envfile import EnvFile
 
@@ -287,3 +287,20 @@ def test_up_refuses_a_port_in_use(tmp_path) -> None:
 
     assert world.ran == []
     assert "8890" in err(world)
+
+
+def test_setup_offline_asks_docker_nothing_and_its_help_says_where_the_targets_come_from(tmp_path, capsys) -> None:
+    # Dockerfile.rocm has no target list: offline, the ROCm targets are the list AMD documents
+    # for the configured base (labhost.rocm_bases), the same the doctor shows as "documented".
+    world = make_world(tmp_path, "rx6700xt")
+
+    assert setup(world, "--offline", "--dry-run") == 0
+    assert world.run.calls == []  # type: ignore[attr-defined]
+    s = survey.survey(world, ask_docker=False)
+    assert s.supported.source.startswith("documented for rocm/tensorflow:")
+
+    with pytest.raises(SystemExit):
+        cli.main(["setup", "--help"], world)
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--offline do not ask Docker (ROCm GPU targets: AMD's documented list for the configured base" in shown
+    assert "Dockerfile" not in shown

@@ -110,7 +110,8 @@ def test_setup_help_is_vietnamese_with_the_same_options(tmp_path, monkeypatch, h
     for line in (
         "ghi .env cho máy này (GPU, override, nhóm, token); giữ nguyên những gì các bạn đã sửa",
         "  --dry-run             hiện thay đổi dưới dạng diff; không ghi gì cả",
-        "  --offline             không hỏi Docker (dùng danh sách target trong Dockerfile)",
+        "  --offline             không hỏi Docker (mã kiến trúc GPU (target) của ROCm: lấy danh sách AMD",
+        "                        công bố cho image gốc đã chọn, không đọc từ image đã build)",
         "                        dùng stack này thay cho stack trong .env hoặc stack tự phát hiện",
     ):
         assert line in stdout.splitlines()

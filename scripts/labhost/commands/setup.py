@@ -18,8 +18,14 @@ from labhost.world import World
 
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help=_("show the change as a diff; write nothing"))
+    # Without Docker the built ROCm image cannot be read: its GPU targets come from the list
+    # AMD documents for the configured base (labhost.rocm_bases.documented), marked as such.
     parser.add_argument(
-        "--offline", action="store_true", help=_("do not ask Docker (use the Dockerfile's target list)")
+        "--offline",
+        action="store_true",
+        help=_(
+            "do not ask Docker (ROCm GPU targets: AMD's documented list for the configured base, not the built image's)"
+        ),
     )
     add_flavour(parser)
 
