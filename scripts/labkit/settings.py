@@ -6,23 +6,26 @@ it and who reads it. Everything else is derived from it or checked against it:
 - validation, in the container and on the host (labkit.envcheck);
 - `.env.example` (env_example(); tests/unit/test_settings.py fails when the file differs:
   regenerate it with `PYTHONPATH=scripts python3 -m labkit.settings env-example > .env.example`);
-- docs/settings.md (the same, with `markdown`);
+- docs/settings.md (the same, with `markdown`) and docs/settings.vi.md (`markdown-vi`: the
+  same table in Vietnamese, its words from the message catalogue);
 - the variable lists in the compose files' headers (compose_header(); same test);
 - the compose files themselves: tests/config/test_settings_vs_compose.py asks the real
   `docker compose config --variables` for every variable, its default and whether it is
   required, and fails when compose reads a variable this table lacks or disagrees with it.
 
 To add a setting: add a row here (in the section and order it should appear in .env.example),
-regenerate the two files above, and the tests tell you what else disagrees.
+translate its doc line (`scripts/i18n update`, then the .po), regenerate the files above, and the
+tests tell you what else disagrees.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from labkit import i18n
 from labkit import values as v
 from labkit.i18n import N_
 from labkit.interpolation import substitute
@@ -69,7 +72,9 @@ class Setting:
     # exactly as the compose file writes it (it may name another variable). None: not set.
     default: str | None
     check: v.Check
-    doc: str  # one line: the compose headers, docs/settings.md and .env.example use it
+    # One line, marked N_(): the compose headers, docs/settings.md and .env.example use it as is,
+    # docs/settings.vi.md its translation.
+    doc: str
     flavours: frozenset[str]
     readers: frozenset[Reader]
     section: Section
@@ -91,11 +96,15 @@ class Setting:
 
     @property
     def default_text(self) -> str:
+        return self.default_in(str)
+
+    def default_in(self, say: Callable[[str], str]) -> str:
+        """The default as docs show it, its words (not its value) in a language (`say`)."""
         if self.shown_default:
-            return self.shown_default
+            return say(self.shown_default)
         if self.default is None:
-            return "(unset)"
-        return self.default or "(empty)"
+            return say(N_("(unset)"))
+        return self.default or say(N_("(empty)"))
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -104,7 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_UID",
         "1000",
         v.user_id,
-        "your user id on this computer (`id -u`)",
+        N_("your user id on this computer (`id -u`)"),
         ALL,
         COMPOSE,
         Section.FIRST,
@@ -118,7 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_GID",
         "1000",
         v.group_id,
-        "your group id on this computer (`id -g`)",
+        N_("your group id on this computer (`id -g`)"),
         ALL,
         COMPOSE,
         Section.FIRST,
@@ -129,7 +138,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_WORK_DIR",
         "./work",
         v.host_folder,
-        "your notebooks and runs, a folder on this computer",
+        N_("your notebooks and runs, a folder on this computer"),
         ALL,
         COMPOSE | HOST,
         Section.FIRST,
@@ -143,7 +152,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_PORT",
         "8888",
         v.port,
-        "the port JupyterLab uses on this computer",
+        N_("the port JupyterLab uses on this computer"),
         ALL,
         COMPOSE | HOST,
         Section.FIRST,
@@ -154,7 +163,7 @@ SETTINGS: tuple[Setting, ...] = (
         "JUPYTER_TOKEN",
         "",
         v.token,
-        "login token, 16+ letters, digits, '-' or '_'",
+        N_("login token, 16+ letters, digits, '-' or '_'"),
         ALL,
         COMPOSE | HOST,
         Section.FIRST,
@@ -163,13 +172,13 @@ SETTINGS: tuple[Setting, ...] = (
             "and keeps it, so your bookmark keeps working.",
         ),
         active=True,
-        shown_default="(generated)",
+        shown_default=N_("(generated)"),
     ),
     Setting(
         "LAB_LANG",
         "",
         v.language,
-        "language of messages and JupyterLab: en or vi (tiếng Việt)",
+        N_("language of messages and JupyterLab: en or vi (tiếng Việt)"),
         ALL,
         COMPOSE | HOST,
         Section.FIRST,
@@ -178,14 +187,14 @@ SETTINGS: tuple[Setting, ...] = (
             "computer's language setting (LANG=vi_VN.UTF-8 means Vietnamese), else English.",
         ),
         active=True,
-        shown_default="(locale, else en)",
+        shown_default=N_("(locale, else en)"),
     ),
     # --- AMD
     Setting(
         "LAB_RENDER_GID",
         "${LAB_GID:-1000}",
         v.device_group("/dev/dri/renderD128"),
-        "the render node's group id: `stat -c %g /dev/dri/renderD128`",
+        N_("the render node's group id: `stat -c %g /dev/dri/renderD128`"),
         ROCM,
         COMPOSE,
         Section.AMD,
@@ -199,26 +208,26 @@ SETTINGS: tuple[Setting, ...] = (
             "`python3 scripts/lab setup` fills in what this computer needs.",
         ),
         example="110",
-        shown_default="(none)",
+        shown_default=N_("(none)"),
     ),
     Setting(
         "LAB_KFD_GID",
         "${LAB_VIDEO_GID:-65534}",
         v.device_group("/dev/kfd"),
-        "/dev/kfd's group id, if not the render one: `stat -c %g /dev/kfd`",
+        N_("/dev/kfd's group id, if not the render one: `stat -c %g /dev/kfd`"),
         ROCM,
         COMPOSE,
         Section.AMD,
         note=None,
         example="44",
         old_names=("LAB_VIDEO_GID",),
-        shown_default="(none)",
+        shown_default=N_("(none)"),
     ),
     Setting(
         "HSA_OVERRIDE_GFX_VERSION",
         None,
         v.gfx_override,
-        "only for cards the image does not support, e.g. 10.3.0",
+        N_("only for cards the image does not support, e.g. 10.3.0"),
         ROCM,
         BY_NAME,
         Section.AMD,
@@ -237,7 +246,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ROCR_VISIBLE_DEVICES",
         None,
         v.visible_devices,
-        "the one AMD GPU to use on iGPU + dGPU computers",
+        N_("the one AMD GPU to use on iGPU + dGPU computers"),
         ROCM,
         BY_NAME,
         Section.AMD,
@@ -251,7 +260,7 @@ SETTINGS: tuple[Setting, ...] = (
         "HIP_VISIBLE_DEVICES",
         None,
         v.visible_devices,
-        "the same, for HIP only (set one of the two)",
+        N_("the same, for HIP only (set one of the two)"),
         ROCM,
         BY_NAME,
         Section.AMD,
@@ -263,7 +272,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_NVIDIA_GPU_COUNT",
         "all",
         v.gpu_count,
-        "how many GPUs: all or a number (1, 2, ...)",
+        N_("how many GPUs: all or a number (1, 2, ...)"),
         NVIDIA,
         COMPOSE,
         Section.NVIDIA,
@@ -274,7 +283,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_FLAVOUR",
         None,
         v.flavour,
-        "the stack `scripts/lab` starts: cpu, nvidia or rocm",
+        N_("the stack `scripts/lab` starts: cpu, nvidia or rocm"),
         ALL,
         HOST,
         Section.STACK,
@@ -283,13 +292,13 @@ SETTINGS: tuple[Setting, ...] = (
             "`docker compose` then reads. Unset: `scripts/lab` picks the stack for the GPU it finds.",
         ),
         example="rocm",
-        shown_default="(detected)",
+        shown_default=N_("(detected)"),
     ),
     Setting(
         "COMPOSE_FILE",
         None,
         v.compose_files,
-        "the compose files plain `docker compose` reads",
+        N_("the compose files plain `docker compose` reads"),
         ALL,
         HOST,
         Section.STACK,
@@ -302,7 +311,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_IMAGE",
         "courselab.invalid/lab:2.20.0-cpu",
         v.image,
-        "image of the CPU lab (built here by default)",
+        N_("image of the CPU lab (built here by default)"),
         CPU,
         COMPOSE,
         Section.PINNED,
@@ -318,7 +327,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_PULL_POLICY",
         "never",
         v.pull_policy,
-        "never: build here; missing: pull a name@sha256:... pin",
+        N_("never: build here; missing: pull a name@sha256:... pin"),
         CPU,
         COMPOSE,
         Section.PINNED,
@@ -328,7 +337,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_BASE_IMAGE",
         "tensorflow/tensorflow:2.20.0",
         v.image,
-        "vendor base the CPU image is built on",
+        N_("vendor base the CPU image is built on"),
         CPU,
         COMPOSE,
         Section.PINNED,
@@ -341,7 +350,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_NVIDIA_IMAGE",
         "courselab.invalid/lab:2.20.0-cuda",
         v.image,
-        "image of the NVIDIA lab (built here by default)",
+        N_("image of the NVIDIA lab (built here by default)"),
         NVIDIA,
         COMPOSE,
         Section.PINNED,
@@ -351,7 +360,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_NVIDIA_PULL_POLICY",
         "never",
         v.pull_policy,
-        "never: build here; missing: pull a name@sha256:... pin",
+        N_("never: build here; missing: pull a name@sha256:... pin"),
         NVIDIA,
         COMPOSE,
         Section.PINNED,
@@ -361,7 +370,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_NVIDIA_BASE_IMAGE",
         "tensorflow/tensorflow:2.20.0-gpu",
         v.image,
-        "vendor base the NVIDIA image is built on",
+        N_("vendor base the NVIDIA image is built on"),
         NVIDIA,
         COMPOSE,
         Section.PINNED,
@@ -371,7 +380,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_ROCM_IMAGE",
         "courselab.invalid/lab:2.18-rocm6.4.1",
         v.image,
-        "image of the ROCm lab (built here by default)",
+        N_("image of the ROCm lab (built here by default)"),
         ROCM,
         COMPOSE,
         Section.PINNED,
@@ -381,7 +390,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_ROCM_PULL_POLICY",
         "never",
         v.pull_policy,
-        "never: build here; missing: pull a name@sha256:... pin",
+        N_("never: build here; missing: pull a name@sha256:... pin"),
         ROCM,
         COMPOSE,
         Section.PINNED,
@@ -391,7 +400,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_ROCM_BASE_IMAGE",
         "rocm/tensorflow:rocm6.4.1-py3.12-tf2.18-dev",
         v.image,
-        "vendor base the ROCm image is built on",
+        N_("vendor base the ROCm image is built on"),
         ROCM,
         COMPOSE,
         Section.PINNED,
@@ -407,7 +416,7 @@ SETTINGS: tuple[Setting, ...] = (
         "TF_FORCE_GPU_ALLOW_GROWTH",
         "true",
         v.exact_bool,
-        "take GPU memory as needed, not all at start",
+        N_("take GPU memory as needed, not all at start"),
         ALL,
         COMPOSE,
         Section.PINNED,
@@ -421,7 +430,7 @@ SETTINGS: tuple[Setting, ...] = (
         "TF_CPP_MIN_LOG_LEVEL",
         "1",
         v.tf_log_level,
-        "TensorFlow's log filter: 0 all, 1 no info, 2 no warnings",
+        N_("TensorFlow's log filter: 0 all, 1 no info, 2 no warnings"),
         ALL,
         COMPOSE,
         Section.PINNED,
@@ -431,7 +440,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_REQUIRE_GPU",
         "false",
         v.exact_bool,
-        "refuse to start without a GPU (GPU stacks always do)",
+        N_("refuse to start without a GPU (GPU stacks always do)"),
         CPU,
         COMPOSE,
         Section.PINNED,
@@ -442,7 +451,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_GATE_TIMEOUT",
         "120",
         v.positive_seconds,
-        "seconds the GPU check may take",
+        N_("seconds the GPU check may take"),
         ALL,
         COMPOSE,
         Section.PINNED,
@@ -453,7 +462,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_BIND_ADDRESS",
         "127.0.0.1",
         v.ip_address,
-        "host address JupyterLab listens on",
+        N_("host address JupyterLab listens on"),
         ALL,
         COMPOSE | HOST,
         Section.PINNED,
@@ -467,7 +476,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_SHM_SIZE",
         "1gb",
         v.shm_size,
-        "shared memory for data loaders (8g, 512m, 1GiB, ...)",
+        N_("shared memory for data loaders (8g, 512m, 1GiB, ...)"),
         ALL,
         COMPOSE,
         Section.PINNED,
@@ -481,7 +490,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_MEMORY_LIMIT",
         "0",
         v.memory_size,
-        "memory limit, e.g. 8g (0: none)",
+        N_("memory limit, e.g. 8g (0: none)"),
         ALL,
         COMPOSE | HOST,
         Section.PINNED,
@@ -490,25 +499,25 @@ SETTINGS: tuple[Setting, ...] = (
             "machine) a notebook that takes too much is stopped instead of freezing your computer.",
         ),
         active=True,
-        shown_default="0 (none)",
+        shown_default=N_("0 (none)"),
     ),
     Setting(
         "LAB_CPUS",
         "0",
         v.cpus,
-        "CPU limit, e.g. 4 or 1.5 (0: all)",
+        N_("CPU limit, e.g. 4 or 1.5 (0: all)"),
         ALL,
         COMPOSE,
         Section.PINNED,
         note=None,
         active=True,
-        shown_default="0 (all)",
+        shown_default=N_("0 (all)"),
     ),
     Setting(
         "LAB_PIDS_LIMIT",
         "2048",
         v.pids,
-        "process limit (0: none)",
+        N_("process limit (0: none)"),
         ALL,
         COMPOSE,
         Section.PINNED,
@@ -520,31 +529,31 @@ SETTINGS: tuple[Setting, ...] = (
         "LC_ALL",
         "${LC_MESSAGES:-${LANG:-}}",
         v.locale_name,
-        "the shell's locale; its language is the lab's when LAB_LANG is empty",
+        N_("the shell's locale; its language is the lab's when LAB_LANG is empty"),
         ALL,
         COMPOSE,
         Section.NOT_IN_FILE,
-        shown_default="(shell)",
+        shown_default=N_("(shell)"),
     ),
     Setting(
         "LC_MESSAGES",
         "${LANG:-}",
         v.locale_name,
-        "the same, for messages only (when LC_ALL is unset)",
+        N_("the same, for messages only (when LC_ALL is unset)"),
         ALL,
         COMPOSE,
         Section.NOT_IN_FILE,
-        shown_default="(shell)",
+        shown_default=N_("(shell)"),
     ),
     Setting(
         "LANG",
         "",
         v.locale_name,
-        "the same, the shell's default locale (when both above are unset)",
+        N_("the same, the shell's default locale (when both above are unset)"),
         ALL,
         COMPOSE,
         Section.NOT_IN_FILE,
-        shown_default="(shell)",
+        shown_default=N_("(shell)"),
     ),
     # --- set by the compose files for the container, checked there too
     Setting(
@@ -622,37 +631,49 @@ def env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
-def stacks_text(setting: Setting) -> str:
-    return "all" if setting.flavours == ALL else ", ".join(sorted(setting.flavours))
+def stacks_text(setting: Setting, say: Callable[[str], str] = str) -> str:
+    return say(N_("all")) if setting.flavours == ALL else ", ".join(sorted(setting.flavours))
 
 
-def markdown() -> str:
-    lines = [
-        "# Settings",
-        "",
-        "Every variable the lab reads from `.env`, from one table in",
-        "[`scripts/labkit/settings.py`](../scripts/labkit/settings.py) (this page, `.env.example` and the",
-        "compose files' variable lists are generated from it or checked against it by the tests).",
-        "The lab checks each value before anything starts; a bad one stops the start with one line",
-        "naming the variable and the fix. Sizes, CPU counts and image names accept every form Docker",
-        "accepts (`8g`, `8gb`, `8GiB`, `1.5g`; `1.5` CPUs; `name:tag@sha256:...`).",
-        "",
-        "Stacks: `cpu` is `compose.yaml`, `nvidia` adds `compose.nvidia.yaml`, `rocm` adds",
-        "`compose.rocm.yaml`. Read by: `compose` (the compose files use it), `by name` (passed into",
-        "the container only when set), `host` (`scripts/lab` only).",
-        "",
-        "| Variable | Default | Stacks | Read by | What it is |",
+# docs/settings.md, and docs/settings.vi.md through the catalogue.
+MARKDOWN_TITLE = N_("Settings")
+MARKDOWN_INTRO = (
+    N_(
+        "Every variable the lab reads from `.env`, from one table in\n"
+        "[`scripts/labkit/settings.py`](../scripts/labkit/settings.py) (this page, `.env.example` and the\n"
+        "compose files' variable lists are generated from it or checked against it by the tests).\n"
+        "The lab checks each value before anything starts; a bad one stops the start with one line\n"
+        "naming the variable and the fix. Sizes, CPU counts and image names accept every form Docker\n"
+        "accepts (`8g`, `8gb`, `8GiB`, `1.5g`; `1.5` CPUs; `name:tag@sha256:...`)."
+    ),
+    N_(
+        "Stacks: `cpu` is `compose.yaml`, `nvidia` adds `compose.nvidia.yaml`, `rocm` adds\n"
+        "`compose.rocm.yaml`. Read by: `compose` (the compose files use it), `by name` (passed into\n"
+        "the container only when set), `host` (`scripts/lab` only)."
+    ),
+)
+MARKDOWN_COLUMNS = (N_("Variable"), N_("Default"), N_("Stacks"), N_("Read by"), N_("What it is"))
+READER_WORDS = {Reader.COMPOSE: N_("compose"), Reader.BY_NAME: N_("by name"), Reader.HOST: N_("host")}
+
+
+def markdown(lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+    say = i18n.translations(lang).gettext
+    lines = [f"# {say(MARKDOWN_TITLE)}", ""]
+    for paragraph in MARKDOWN_INTRO:
+        lines += [*say(paragraph).splitlines(), ""]
+    lines += [
+        "| " + " | ".join(say(column) for column in MARKDOWN_COLUMNS) + " |",
         "|---|---|---|---|---|",
     ]
     for s in SETTINGS:
         if Reader.INTERNAL in s.readers:
             continue
-        readers = ", ".join(r.value for r in Reader if r in s.readers)
-        doc = s.doc.replace("|", "\\|")
-        lines.append(f"| `{s.name}` | `{s.default_text}` | {stacks_text(s)} | {readers} | {doc} |")
+        readers = ", ".join(say(READER_WORDS[r]) for r in Reader if r in s.readers)
+        doc = say(s.doc).replace("|", "\\|")
+        lines.append(f"| `{s.name}` | `{s.default_in(say)}` | {stacks_text(s, say)} | {readers} | {doc} |")
     if RENAMED:
-        lines += ["", "Old names, still read (the lab prints a one-line notice to rename them):", ""]
-        lines += [f"- `{old}`: now `{new}`" for old, new in RENAMED.items()]
+        lines += ["", say(N_("Old names, still read (the lab prints a one-line notice to rename them):")), ""]
+        lines += ["- " + say(N_("`{old}`: now `{new}`")).format(old=old, new=new) for old, new in RENAMED.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -671,7 +692,7 @@ def compose_header(file: str) -> list[str]:
     return lines
 
 
-OUTPUTS = {"env-example": env_example, "markdown": markdown}
+OUTPUTS = {"env-example": env_example, "markdown": markdown, "markdown-vi": lambda: markdown("vi")}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in OUTPUTS:

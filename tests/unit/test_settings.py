@@ -21,10 +21,27 @@ def test_env_example_is_generated_from_the_table() -> None:
     )
 
 
-def test_settings_doc_is_generated_from_the_table() -> None:
-    assert (REPO / "docs" / "settings.md").read_text() == settings.markdown(), REGENERATE.format(
-        "markdown", "docs/settings.md"
-    )
+@pytest.mark.parametrize(
+    ("lang", "page", "output"), [("en", "settings.md", "markdown"), ("vi", "settings.vi.md", "markdown-vi")]
+)
+def test_settings_doc_is_generated_from_the_table(lang: str, page: str, output: str) -> None:
+    assert (REPO / "docs" / page).read_text() == settings.markdown(lang), REGENERATE.format(output, f"docs/{page}")
+
+
+def test_vietnamese_settings_page_explains_every_variable_in_vietnamese() -> None:
+    # .env.example is English only: the Vietnamese page is where a student reads what a setting is.
+    english = settings.markdown("en").splitlines()
+    vietnamese = settings.markdown("vi").splitlines()
+    rows = [line for line in vietnamese if line.startswith("| `")]
+
+    assert len(rows) == len([line for line in english if line.startswith("| `")])
+    for setting in SETTINGS:
+        if Reader.INTERNAL in setting.readers:
+            continue
+        row = next(line for line in rows if line.startswith(f"| `{setting.name}` |"))
+        assert f"| {setting.doc.replace('|', chr(92) + '|')} |" not in row, f"{setting.name} is explained in English"
+    assert vietnamese[0] == "# Thiết lập"
+    assert "(settings.md)" in "\n".join(vietnamese)  # the English twin is one click away
 
 
 @pytest.mark.parametrize("name", ["compose.yaml", "compose.rocm.yaml", "compose.nvidia.yaml"])
