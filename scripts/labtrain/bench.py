@@ -233,26 +233,32 @@ def format_table(rows: list[dict]) -> str:
         (_("real/synth"), ">11"),
         (_("input-bound"), ""),
     )
-    header = " ".join(f"{name:{align}}" for name, align in columns)
-    lines = [header, "-" * len(header)]
     yes_no = {True: _("yes"), False: _("no"), None: "-"}
+    table = [tuple(name for name, _align in columns)]
     for r in rows:
-        cells = (
-            r["device"],
-            _(DATA_KINDS[r["data"]]),
-            f"{r['steps_per_second']:.1f}",
-            f"{r['images_per_second']:.0f}",
-            f"{r['images_per_second_per_device']:.0f}",
-            f"{r['ms_per_step']:.1f}",
-            f"{r['warmup_seconds']:.2f}",
-            f"{r['estimated_full_epoch_seconds']:.1f}",
-            f"{r['gpu_speedup']:.2f}x" if r["gpu_speedup"] is not None else "-",
-            f"{r['all_over_one']:.2f}x" if r["all_over_one"] is not None else "-",
-            f"{r['real_over_synthetic']:.2f}" if r["real_over_synthetic"] is not None else "-",
-            yes_no[r["input_bound"]],
+        table.append(
+            (
+                r["device"],
+                _(DATA_KINDS[r["data"]]),
+                f"{r['steps_per_second']:.1f}",
+                f"{r['images_per_second']:.0f}",
+                f"{r['images_per_second_per_device']:.0f}",
+                f"{r['ms_per_step']:.1f}",
+                f"{r['warmup_seconds']:.2f}",
+                f"{r['estimated_full_epoch_seconds']:.1f}",
+                f"{r['gpu_speedup']:.2f}x" if r["gpu_speedup"] is not None else "-",
+                f"{r['all_over_one']:.2f}x" if r["all_over_one"] is not None else "-",
+                f"{r['real_over_synthetic']:.2f}" if r["real_over_synthetic"] is not None else "-",
+                yes_no[r["input_bound"]],
+            )
         )
-        lines.append(" ".join(f"{cell:{align}}" for cell, (_name, align) in zip(cells, columns, strict=True)))
-    return "\n".join(lines)
+    # A column is as wide as its widest heading or cell, in whatever language they are.
+    formats = [
+        f"{align[0]}{max(int(align[1:]), *(len(line[index]) for line in table))}" if align else ""
+        for index, (_name, align) in enumerate(columns)
+    ]
+    header, *lines = (" ".join(f"{cell:{spec}}" for cell, spec in zip(line, formats, strict=True)) for line in table)
+    return "\n".join([header, "-" * len(header), *lines])
 
 
 def reference_lines() -> list[str]:

@@ -48,7 +48,7 @@ def doctor(tmp_path, fixture: str, monkeypatch, lang: str | None, *args: str, **
             [
                 "[fail] rocm target",
                 ", nhưng .env ghi không có",
-                "cách sửa: chạy `scripts/lab setup` để ghi giá trị đúng (override sai có thể làm driver bị treo)",
+                "cách sửa: chạy `scripts/lab setup` để ghi giá trị đúng (override sai có thể làm driver bị sập)",
                 "/dev/kfd cần nhóm 110 (render), /dev/dri/renderD128 cần nhóm 110 (render), "
                 "nhóm mà .env không cấp cho lab",
                 "cách sửa: chạy `scripts/lab setup` để ghi các group id",
@@ -60,7 +60,7 @@ def doctor(tmp_path, fixture: str, monkeypatch, lang: str | None, *args: str, **
             None,
             [
                 "[ok]   gpu            không có card nào trong /sys/class/drm; "
-                "không tìm thấy GPU; lab CPU sẽ chạy; stack: cpu",
+                "không tìm thấy GPU; lab CPU sẽ chạy; lab được chọn: cpu",
                 "[warn] env            không có .env: dùng giá trị mặc định (lab CPU, token tự sinh)",
                 "cách sửa: chạy `scripts/lab setup` để ghi một file cho máy này",
                 "[ok]   port           cổng 8888 đang trống",

@@ -99,7 +99,7 @@ def test_the_780m_warning_and_shared_memory_in_vietnamese(monkeypatch) -> None:
     assert warnings == [
         "Radeon 780M với HSA_OVERRIDE_GFX_VERSION=11.0.0 hay bị lỗi page fault khi chạy nặng; "
         "hãy lưu bài thường xuyên, hoặc dùng lab CPU cho các lần chạy dài",
-        "GPU tích hợp dùng chung bộ nhớ với máy tính; model lớn và batch lớn có thể không vừa",
+        "GPU tích hợp dùng chung bộ nhớ với máy tính; mô hình lớn và batch lớn có thể không vừa",
     ]
 
 
@@ -108,15 +108,19 @@ def test_the_broken_image_warning_in_vietnamese(monkeypatch) -> None:
     (warning,) = plan_in("vi", monkeypatch, "rx7900xtx", glued).warnings
 
     assert warning.kind is plan.WarningKind.IMAGE
-    assert warning.text.startswith("TensorFlow trong image ROCm in các target dính liền nhau ('gfx1030gfx1100')")
+    assert warning.text.startswith(
+        "TensorFlow trong image ROCm in các mã kiến trúc GPU (target) dính liền nhau ('gfx1030gfx1100')"
+    )
 
 
 def test_a_card_without_a_target_in_vietnamese(monkeypatch) -> None:
     monkeypatch.setenv("LAB_LANG", "vi")
     gpu = plan.AmdGpu(0, 1, None, 40, 128, integrated=False)
 
-    assert gpu.name == "không rõ target (rời, 40 SIMD, /dev/dri/renderD128)"
-    assert plan.decide(gpu, R2_18_TARGETS).reason.startswith("kernel Linux không cho biết GPU này là target nào")
+    assert gpu.name == "không rõ mã kiến trúc GPU (target) (rời, 40 SIMD, /dev/dri/renderD128)"
+    assert plan.decide(gpu, R2_18_TARGETS).reason.startswith(
+        "kernel Linux không cho biết mã kiến trúc GPU (target) của GPU này"
+    )
 
 
 @pytest.mark.parametrize("fixture", ["igpu-780m-first-plus-rx6600", "ryzen7000-igpu", "780m-kernel-6.1", "rx580"])

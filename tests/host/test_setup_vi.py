@@ -32,7 +32,8 @@ def test_setup_speaks_vietnamese_and_writes_the_same_env(tmp_path, monkeypatch) 
     text = out(vi)
 
     assert code == 0
-    assert text.startswith("Stack: rocm (")
+    assert text.startswith("Lab được chọn: rocm (")
+    assert "Stack" not in text
     assert "Đã ghi .env: " in text
     assert "đã tạo JUPYTER_TOKEN" in text
     assert (
@@ -55,7 +56,9 @@ def test_setup_up_to_date_in_vietnamese(tmp_path, monkeypatch) -> None:
     _, world = setup(tmp_path, "rx7600", monkeypatch, "vi")
     cli.main(["setup"], world)
 
-    assert ".env đã được cập nhật; không có gì cần thay đổi." in out(world)
+    # ".env is up to date": nothing was written. "đã được cập nhật" would say it was just updated.
+    assert ".env không cần cập nhật: không có gì thay đổi." in out(world).splitlines()
+    assert "đã được cập nhật" not in out(world)
 
 
 def test_setup_refuses_root_in_vietnamese(tmp_path, monkeypatch) -> None:

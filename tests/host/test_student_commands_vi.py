@@ -33,7 +33,7 @@ def test_up_refuses_for_disk_in_vietnamese(tmp_path, monkeypatch) -> None:
 
     assert code == 1
     assert err(world).strip() == (
-        "còn trống 1.0 GB trong /var/lib/docker; image cpu (base của nó và lớp của lab) cần khoảng 6 GB. "
+        "còn trống 1.0 GB trong /var/lib/docker; image cpu (image gốc và lớp của lab) cần khoảng 6 GB. "
         "Cách sửa: giải phóng dung lượng (`docker system prune` xóa các image không dùng) hoặc xin bản sao "
         "offline của image. Chưa có gì được khởi động."
     )
@@ -77,9 +77,9 @@ def test_ps_and_logs_tell_of_a_memory_kill_in_vietnamese(tmp_path, monkeypatch, 
     assert cli.main([command], world) == 0
     assert world.ran == [["docker", "compose", "-f", "compose.yaml", command]]  # type: ignore[attr-defined]
     assert err(world).strip() == (
-        "Hết bộ nhớ: 1 tiến trình trong lab đã bị dừng (dấu hiệu thường gặp là một kernel của notebook vừa bị "
-        "chết). Cách sửa: tăng LAB_MEMORY_LIMIT (hiện là 8g) trong .env, hoặc dùng batch size hay tập dữ liệu "
-        "nhỏ hơn."
+        "Hết bộ nhớ: 1 tiến trình trong lab đã bị dừng (dấu hiệu thường gặp: kernel của một notebook vừa bị "
+        "dừng đột ngột). Cách sửa: tăng LAB_MEMORY_LIMIT (hiện là 8g) trong .env, hoặc dùng batch size hay bộ dữ "
+        "liệu nhỏ hơn."
     )
 
 
@@ -129,7 +129,7 @@ def test_newer_rocm_base_advice_in_vietnamese(tmp_path, monkeypatch) -> None:
         "của nó chưa biết cho đến khi image được build "
         "(image courselab.invalid/lab:2.20-rocm7.2.4 chưa được build trên máy này)"
     )
-    assert base["fix"].startswith("hãy hỏi giảng viên về base ROCm mới hơn (docs/rocm-bases.md): ")
+    assert base["fix"].startswith("hãy hỏi giảng viên về image gốc ROCm mới hơn (docs/rocm-bases.md): ")
     assert "`scripts/lab setup` và `scripts/lab up`" in base["fix"]
     assert {name: c["status"] for name, c in vietnamese.items()} == {name: c["status"] for name, c in english.items()}
     assert english["rocm base"]["fix"].startswith("ask your instructor for the newer ROCm base")

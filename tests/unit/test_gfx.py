@@ -208,3 +208,16 @@ def test_the_unusable_and_unreliable_lists_are_translated_where_shown(monkeypatc
     )
     # The tables themselves stay the English catalogue keys.
     assert gfx.UNUSABLE_TARGETS["gfx803"].startswith("Polaris (RX 470/480/570/580) support was removed")
+
+
+def test_an_image_that_supports_neither_target_says_neither_in_vietnamese(monkeypatch) -> None:
+    # gfx1031 borrows gfx1030's code, and this list has neither. "không hỗ trợ cả hai" would
+    # read "does not support both": the Vietnamese must say that it supports none of the two.
+    monkeypatch.setenv("LAB_LANG", "vi")
+    decision = gfx.decide_override(gfx.from_llvm_name("gfx1031"), compiled("gfx900 gfx906 gfx1100"))
+
+    assert not decision.usable
+    assert decision.reason.startswith(
+        "gfx1031 có thể chạy dưới dạng gfx1030, nhưng image này không hỗ trợ mã kiến trúc GPU (target) nào trong hai"
+    )
+    assert "cả hai" not in decision.reason

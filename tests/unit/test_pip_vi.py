@@ -123,7 +123,7 @@ class Shell:
     ("lang", "note"),
     [
         ("en", "Note: you may need to restart the kernel to use updated packages.\n"),
-        ("vi", "Lưu ý: có thể các bạn cần khởi động lại kernel để dùng các gói vừa cập nhật.\n"),
+        ("vi", "LƯU Ý: có thể các bạn cần khởi động lại kernel để dùng các gói vừa cập nhật.\n"),
     ],
 )
 def test_percent_pip_notes_the_restart_after_an_install_in_the_students_language(monkeypatch, capsys, lang, note):

@@ -66,6 +66,20 @@ def test_bench_prints_a_table_and_the_lecture_reference(bench_run):
     assert "hundreds of ms per batch" in done.stdout
 
 
+def test_bench_table_in_vietnamese_has_whole_headings_over_its_columns(bench_run, monkeypatch):
+    from labtrain import bench
+
+    _, report = bench_run
+    monkeypatch.setenv("LAB_LANG", "vi")
+    header, _ruler, *rows = bench.format_table(report["rows"]).splitlines()
+
+    for heading in ("mỗi thiết bị", "làm nóng (s)", "s/epoch (ước tính)", "tất cả/một", "thật/ngẫu nhiên"):
+        assert heading in header
+    # Every column is as wide as its heading: the last one starts at the same place on every line.
+    last = header.index("chờ dữ liệu")
+    assert rows and all(row[last - 1] == " " and row[last:] in ("có", "không", "-") for row in rows), rows
+
+
 def test_bench_shows_progress_while_it_runs(bench_run):
     done, _ = bench_run
     assert "[bench] (1/1) CPU /CPU:0" in done.stdout
