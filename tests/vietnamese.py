@@ -1,12 +1,14 @@
-"""The Vietnamese the lab shows, read the way the course's lecture speaks.
+"""The Vietnamese the lab shows, read the way the course's lecture speaks. Two checks:
 
-The glossary (GLOSSARY, from the team's glossary-vi.md, which follows the lecture's own words):
-every Vietnamese text a student reads (the catalogue's translations, README.vi.md, docs/*.vi.md,
-the Vietnamese of the notebooks and of work/README.md) uses one word per term. A rule names the
-word to use, so a failure says exactly what to write instead.
+- the glossary (GLOSSARY, from the team's glossary-vi.md, which follows the lecture's own words):
+  every Vietnamese text a student reads (the catalogue's translations, README.vi.md,
+  docs/*.vi.md, the Vietnamese of the notebooks and of work/README.md) uses one word per term. A
+  rule names the word to use, so a failure says exactly what to write instead;
+- english_lines(): the lines of what the lab printed in Vietnamese that are still English
+  sentences (the browser journey in Vietnamese runs every course notebook through it).
 
 Commands, paths, variable names, placeholders and other programs' quoted words are not prose:
-they are removed before a text is read (prose()).
+they are removed before either check reads a text (prose()).
 """
 
 from __future__ import annotations
@@ -402,3 +404,63 @@ def sample(rule: Rule, words: str | tuple[str, str]) -> Text:
     message (its English, its Vietnamese) for a paired rule."""
     english, words = words if isinstance(words, tuple) else ("", words)
     return Text("sample", words, english=english, heading=rule.headings_only)
+
+
+# --- English left in what the lab prints ---------------------------------------------------------
+
+_VIETNAMESE_LETTER = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.IGNORECASE)
+_QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"")
+# Words an English sentence cannot do without, beyond what the catalogue's English has.
+_FUNCTION_WORDS = frozenset(
+    "the a an of and or but is are was were be been not no with without for from this that these those "
+    "your you it its on at by per into than then there here has have had will would can could should "
+    "must may what which who when where why how all any each every".split()
+)
+# Other programs' own output, recognised by its format, not by its words. Log records: TensorFlow's
+# and absl's (glog "W0000 00:00:00.000000  123 file.cc:45] ..." or "2026-01-01 12:00:00.000000: I
+# tensorflow/..."), absl's pre-init warning and Python's logging ("WARNING:absl:..."); a record's
+# message may go on over the next lines, up to a blank line or the next record. And Keras' tables
+# and progress bars: box-drawing characters, "Epoch 1/2", model.summary()'s header and totals.
+_LOG_RECORD = re.compile(
+    r"^\s*(?:"
+    r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\]"
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:"
+    r")"
+)
+_KERAS = re.compile(
+    r"[\u2500-\u257f]|^\s*(?:Epoch \d+/\d+$|Model: \"|(?:Total|Trainable|Non-trainable|Optimizer) params: )"
+)
+
+
+def english_vocabulary() -> frozenset[str]:
+    """Words the lab writes in English and never in Vietnamese: the catalogue's English prose
+    minus every word its Vietnamese keeps as its own (GPU, epoch, batch, image; words it quotes
+    from other programs do not count), plus the function words any English sentence has."""
+    english, kept = set(), set()
+    for text in catalogue():
+        english |= set(words(text.prose_english))
+        kept |= set(words(prose(_QUOTED.sub(" ", text.vietnamese))))
+    return frozenset((english - kept) | _FUNCTION_WORDS)
+
+
+def words(text: str) -> list[str]:
+    return [word.lower() for word in re.findall(r"[A-Za-z]+(?:'[a-z]+)?", text)]
+
+
+def english_lines(printed: str, vocabulary: frozenset[str]) -> list[str]:
+    """The lines of `printed` that hold an English sentence or label: a part (between : ; | ,
+    and brackets) with no Vietnamese letter and a word of `vocabulary`. Code and paths are not
+    read (prose()), nor quoted words ('...', "..."), nor other programs' log records and tables."""
+    found, in_record = [], False
+    for line in printed.splitlines():
+        in_record = bool(_LOG_RECORD.search(line)) or (in_record and bool(line.strip()))
+        if in_record or _KERAS.search(line):
+            continue
+        read = prose(_QUOTED.sub(" ", line))
+        for part in re.split(r"[:;|,()\[\]]| - ", read):
+            if not _VIETNAMESE_LETTER.search(part) and set(words(part)) & vocabulary:
+                found.append(line)
+                break
+    return found

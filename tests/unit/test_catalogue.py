@@ -4,7 +4,9 @@ Vietnamese translation with the same placeholders, and the compiled .mo the code
 
 from __future__ import annotations
 
+import ast
 import gettext
+import json
 import re
 import shutil
 import string
@@ -62,6 +64,24 @@ def extracted(tmp_path_factory) -> dict[str, tuple[str, bool]]:
 
 def test_the_code_has_messages_to_translate(extracted):
     assert len(extracted) > 100
+
+
+def notebook_messages() -> set[str]:
+    """The literal messages the course notebooks pass to _(), read from their code cells."""
+    found = set()
+    for notebook in sorted((REPO / "lab").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":
+                found.add(node.args[0].value)
+    return found
+
+
+def test_the_notebooks_messages_are_extracted_too(extracted):
+    # The notebooks print through the catalogue; scripts/i18n reads their code cells.
+    assert len(notebook_messages()) >= 10
+    assert notebook_messages() <= set(extracted)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

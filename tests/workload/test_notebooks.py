@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
 import sys
 
 import pytest
+import vietnamese
+from labkit import i18n
 from workload_support import LAB, REPO, TINY_DATASET, make_work, needs_tensorflow, script_env
 
 
@@ -69,6 +72,51 @@ def test_notebook_prose_is_in_english_and_vietnamese(path):
         text = "".join(cell["source"])
         if cell["cell_type"] == "markdown" and len(text) > 200:
             assert "**Tiếng Việt.**" in text, f"{path}: markdown cell {index} has no Vietnamese"
+
+
+VOCABULARY = vietnamese.english_vocabulary()
+
+
+def printed_literals(path: str) -> list[str]:
+    """The words a notebook's print() calls write themselves: string literals and the literal
+    parts of f-strings handed to print, also inside `a if b else c`. A message from the
+    catalogue is a call (_("...").format(...)), not a literal, and is not listed."""
+
+    def literals(node: ast.expr) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.JoinedStr):
+            return ["".join(part.value for part in node.values if isinstance(part, ast.Constant))]
+        if isinstance(node, ast.IfExp):
+            return literals(node.body) + literals(node.orelse)
+        return []
+
+    code = "\n".join("".join(cell["source"]) for cell in code_cells(json.loads((REPO / path).read_text())))
+    calls = [node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Call)]
+    return [
+        text for call in calls if getattr(call.func, "id", "") == "print" for arg in call.args for text in literals(arg)
+    ]
+
+
+@pytest.mark.parametrize("path", committed_notebooks())
+def test_notebook_prints_its_sentences_through_the_catalogue(path):
+    # With LAB_LANG=vi a student reads what the notebook prints in Vietnamese: a sentence
+    # written straight into print() would stay English.
+    english = [text for text in printed_literals(path) if vietnamese.english_lines(text, VOCABULARY)]
+    assert english == [], f"{path} prints English: wrap it in _() (from labkit.i18n) and translate it"
+
+
+def test_cpu_vs_gpu_notebook_names_the_columns_as_the_table_prints_them_in_each_language():
+    cells = json.loads((LAB / "03-cpu-vs-gpu.ipynb").read_text())["cells"]
+    english, in_vietnamese = "".join(cells[0]["source"]).split("**Tiếng Việt.**")
+    explained = re.findall(r"^- \*\*(.+?)\*\*:", english, re.MULTILINE)
+    table = (REPO / "scripts" / "labtrain" / "bench.py").read_text()
+
+    assert explained == ["GPU/CPU", "all/one", "real/synth"]
+    assert all(f'(_("{name}"), ' in table for name in explained)  # bench.format_table's headings
+    assert re.findall(r"^> - \*\*(.+?)\*\*:", in_vietnamese, re.MULTILINE) == [
+        i18n.translations("vi").gettext(name) for name in explained
+    ]
 
 
 def as_script(notebook: dict, parameters: str) -> str:
