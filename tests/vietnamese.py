@@ -40,6 +40,7 @@ _CODE_TOKEN = re.compile(
     r"[~.]?/[\x21-\x7e]*"  # /dev/kfd, ./work, ~/x
     r"|--?[A-Za-z][\w-]*(?:=\S*)?"  # --fresh, -f, --device=all
     r"|\$\w+"  # $USER
+    r"|\w+=\S*"  # a keyword argument in a Python repr: name='cifar10', data_dir=None
     r"|[\x21-\x7e]*\w[_=.@:/-]\w[\x21-\x7e]*"  # LAB_UID, KEY=value, a.md, 2.20.0, a-b, docs/x
     r"|\.\w[\x21-\x7e]*"  # .env
     r")(?!\w)"  # "ms/bước" and "t.bị" are words cut by a slash or a dot, not code

@@ -52,7 +52,7 @@ LECTURE_REFERENCE = (
     },
     {"machine": "NVIDIA T4 (Google Colab)", "figure": N_("about 50 s per epoch"), "epoch_seconds": 50.0},
     {
-        "machine": "CPU (TensorFlow refused the unsupported GPU)",
+        "machine": N_("CPU (TensorFlow refused the unsupported GPU)"),
         "figure": N_("hundreds of ms per batch"),
         "epoch_seconds": None,
     },
@@ -141,7 +141,7 @@ def prepare(
             )
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    clock = EpochClock(label=f"{label_of(placement)} {data_kind}", steps=data.steps_per_epoch, log=log)
+    clock = EpochClock(label=f"{label_of(placement)} {_(DATA_KINDS[data_kind])}", steps=data.steps_per_epoch, log=log)
     return Workload(placement, data_kind, data, model, clock)
 
 
@@ -263,7 +263,7 @@ def format_table(rows: list[dict]) -> str:
 
 def reference_lines() -> list[str]:
     lines = [_("Lecture reference (a different model and dataset: compare the order of magnitude, not the digits):")]
-    lines += [f"  {item['machine']:<62} {_(item['figure'])}" for item in LECTURE_REFERENCE]
+    lines += [f"  {_(item['machine']):<62} {_(item['figure'])}" for item in LECTURE_REFERENCE]
     return lines
 
 

@@ -80,6 +80,17 @@ def test_bench_table_in_vietnamese_has_whole_headings_over_its_columns(bench_run
     assert rows and all(row[last - 1] == " " and row[last:] in ("có", "không", "-") for row in rows), rows
 
 
+def test_lecture_reference_in_vietnamese_has_no_english_left(monkeypatch):
+    import vietnamese
+    from labtrain import bench
+
+    monkeypatch.setenv("LAB_LANG", "vi")
+    lines = bench.reference_lines()
+
+    assert lines[0].startswith("Số liệu trong bài giảng để tham khảo")
+    assert vietnamese.english_lines("\n".join(lines), vietnamese.english_vocabulary()) == []
+
+
 def test_bench_shows_progress_while_it_runs(bench_run):
     done, _ = bench_run
     assert "[bench] (1/1) CPU /CPU:0" in done.stdout
