@@ -38,7 +38,7 @@ _URL = re.compile(r"\b\w+://\S+")
 _CODE_TOKEN = re.compile(
     r"(?<![\w/.-])(?:"
     r"[~.]?/[\x21-\x7e]*"  # /dev/kfd, ./work, ~/x
-    r"|--?[A-Za-z][\w-]*(?:=\S*)?"  # --fresh, -f, --device=all
+    r"|--?[A-Za-z]\S*"  # --fresh, -f, --device=all, --ServerApp.ip=0.0.0.0
     r"|\$\w+"  # $USER
     r"|\w+=\S*"  # a keyword argument in a Python repr: name='cifar10', data_dir=None
     r"|[\x21-\x7e]*\w[_=.@:/-]\w[\x21-\x7e]*"  # LAB_UID, KEY=value, a.md, 2.20.0, a-b, docs/x
@@ -410,6 +410,8 @@ def sample(rule: Rule, words: str | tuple[str, str]) -> Text:
 # --- English left in what the lab prints ---------------------------------------------------------
 
 _VIETNAMESE_LETTER = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.IGNORECASE)
+# A terminal's colour and cursor codes (Keras and rich print them into notebooks) are not words.
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\r\b]")
 _QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"")
 # Words an English sentence cannot do without, beyond what the catalogue's English has.
 _FUNCTION_WORDS = frozenset(
@@ -453,9 +455,10 @@ def words(text: str) -> list[str]:
 def english_lines(printed: str, vocabulary: frozenset[str]) -> list[str]:
     """The lines of `printed` that hold an English sentence or label: a part (between : ; | ,
     and brackets) with no Vietnamese letter and a word of `vocabulary`. Code and paths are not
-    read (prose()), nor quoted words ('...', "..."), nor other programs' log records and tables."""
+    read (prose()), nor quoted words ('...', "..."), nor terminal codes, nor other programs' log
+    records and tables."""
     found, in_record = [], False
-    for line in printed.splitlines():
+    for line in _TERMINAL_CODES.sub("", printed).splitlines():
         in_record = bool(_LOG_RECORD.search(line)) or (in_record and bool(line.strip()))
         if in_record or _KERAS.search(line):
             continue

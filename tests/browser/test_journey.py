@@ -2,7 +2,9 @@
 lab printed, find the course notebooks, run the GPU check, train for a few steps in
 02-train.ipynb and see its plot, edit and save a notebook, run out of memory and read why in
 the next cell, restart the stack and find the edit still there; then the same lab in
-Vietnamese. The screenshots are the READMEs' pictures (docs/images/, refreshed with
+Vietnamese, where every course notebook runs and nothing the lab or a notebook prints is an
+English sentence (tests/vietnamese.py; commands, paths and other programs' own lines
+excepted). The screenshots are the READMEs' pictures (docs/images/, refreshed with
 COURSELAB_SCREENSHOTS=docs/images).
 
 The tests in this module are one journey in order (each step starts where the last one left
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import chromium
 import pytest
+import vietnamese as vietnamese_text
 from dockerlab import Stack, make_workdir, wait_for
 from readme_support import matches_in_order, sample_output
 
@@ -85,8 +88,10 @@ def open_notebook(page, stack, *path: str) -> None:
 
 def run_all(page) -> None:
     page.keyboard.press("Escape")
-    page.get_by_role("menuitem", name=re.compile(r"^(Run|Khởi chạy)$")).click()
-    page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+    # The menu's names in English and in jupyterlab-language-pack-vi-VN ("Chạy"; it leaves
+    # "Run All Cells" in English).
+    page.get_by_role("menuitem", name=re.compile(r"^(Run|Chạy|Khởi chạy)$")).click()
+    page.get_by_role("menuitem", name=re.compile(r"^(Run All Cells|Chạy tất cả)")).click()
 
 
 def scrolled_to_end(notebook) -> bool:
@@ -112,7 +117,7 @@ def screenshot_on_failure(request):
     counted before this fixture's teardown runs)."""
     failed_before = request.session.testsfailed
     yield
-    journey = request.node.funcargs.get("journey")
+    journey = request.node.funcargs.get("journey") or request.node.funcargs.get("vietnamese")
     if request.session.testsfailed > failed_before and journey is not None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         journey[1].screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"))
@@ -245,27 +250,104 @@ def vietnamese(cpu_lab_image, tmp_path_factory, browser):
     stack = Stack(make_workdir(tmp_path_factory, "vi"), settings={"LAB_LANG": "vi"})
     try:
         stack.up("lab")
-        yield stack
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+        yield stack, page
     finally:
         stack.down()
 
 
-def test_5_the_lab_in_vietnamese(vietnamese, browser):
-    stack = vietnamese
+# The course notebooks' settings cells, small enough for a CPU in CI (the English journey types
+# its own into 02; here the student's edit arrives through the contents API).
+TINY_SETTINGS = {
+    "02-train.ipynb": TINY_TRAINING.replace('"browser-journey"', '"hanh-trinh"'),
+    "03-cpu-vs-gpu.ipynb": (
+        'DATASET = "cifar10"\nSTEPS = 3\nBATCH_SIZE = 16\nIMAGE_SIZE = 8\nWIDTH = 4\nDATA = "real,synthetic"'
+    ),
+}
+VOCABULARY = vietnamese_text.english_vocabulary()
+
+
+def notebook_content(stack, name: str) -> dict:
+    status, model = stack.api(f"/api/contents/course/{name}")
+    assert status == 200
+    return model["content"]
+
+
+def shown_text(notebook: dict) -> str:
+    """What the notebook's outputs show a student: streams, and the text of results that are not
+    pictures (JupyterLab shows a plot's PNG, not its "<Figure size ...>" text)."""
+    shown = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            if output["output_type"] == "stream":
+                shown.append("".join(output["text"]))
+            elif output["output_type"] == "error":
+                shown.append(f"{output['ename']}: {output['evalue']}")
+            elif not any(kind.startswith("image/") for kind in output["data"]):
+                shown.append("".join(output["data"].get("text/plain", "")))
+    return "\n".join(shown)
+
+
+def run_in_vietnamese(stack, page, name: str) -> str:
+    """Open a course notebook by its URL, run all its cells, save it, and return what its
+    outputs show once every code cell has run."""
+    if name in TINY_SETTINGS:
+        notebook = notebook_content(stack, name)
+        cell = next(c for c in notebook["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+        cell["source"] = TINY_SETTINGS[name]
+        status, _ = stack.api(
+            f"/api/contents/course/{name}", method="PUT", body={"type": "notebook", "content": notebook}
+        )
+        assert status == 200
+    page.goto(printed_url(stack).replace("/lab?", f"/lab/tree/course/{name}?reset&"))
+    page.locator(".jp-NotebookPanel:visible .jp-Notebook").wait_for(timeout=120_000)
+    wait_for(lambda: kernel_ready(stack), timeout=300, what=f"the kernel of {name}")
+    run_all(page)
+
+    def ran_to_the_end() -> bool:
+        page.keyboard.press("Control+s")
+        cells = [c for c in notebook_content(stack, name)["cells"] if c["cell_type"] == "code"]
+        return all(c["execution_count"] is not None for c in cells)
+
+    wait_for(ran_to_the_end, timeout=900, interval=3, what=f"{name} to run to its end")
+    return shown_text(notebook_content(stack, name))
+
+
+def test_5_the_lab_in_vietnamese(vietnamese):
+    stack, page = vietnamese
     printed = stack.logs().splitlines()
     sample = [line.replace(":8888/", f":{stack.port}/") for line in sample_output(REPO / "README.vi.md")]
     assert matches_in_order(sample, printed) == [], "\n".join(printed[:40])
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+    # Everything the lab itself prints at the start is Vietnamese (JupyterLab's own server log
+    # is another program's, and the student does not need it).
+    lab_lines = [line for line in printed if "[lab]" in line]
+    assert vietnamese_text.english_lines("\n".join(lab_lines), VOCABULARY) == [], "\n".join(lab_lines)
     page.goto(printed_url(stack))
     listing = page.locator(".jp-DirListing")
     # The file browser's column headings, from jupyterlab-language-pack-vi-VN.
     listing.get_by_text("Tên", exact=True).wait_for(timeout=60_000)
     assert listing.get_by_text("Lần sửa đổi cuối", exact=True).count() == 1
-    page.locator(".jp-DirListing-content").get_by_text("course", exact=True).dblclick(timeout=60_000)
-    page.locator(".jp-DirListing-content").get_by_text("01-check-gpu.ipynb", exact=True).dblclick(timeout=60_000)
-    # The notebook's prose, rendered: English, then Vietnamese.
-    page.locator(".jp-RenderedMarkdown", has_text="Chạy từng ô bằng").first.wait_for(timeout=60_000)
-    shoot(page, "lab-vi.png")
+
+
+@pytest.mark.parametrize("name", ["01-check-gpu.ipynb", "02-train.ipynb", "03-cpu-vs-gpu.ipynb"])
+def test_6_every_course_notebook_prints_vietnamese(vietnamese, name):
+    stack, page = vietnamese
+    shown = run_in_vietnamese(stack, page, name)
+
+    assert shown.strip(), f"{name} showed nothing"
+    assert vietnamese_text.english_lines(shown, VOCABULARY) == [], shown
+    if name == "01-check-gpu.ipynb":
+        assert "Không thấy GPU nào: TensorFlow chạy trên CPU" in shown
+        page.locator(".jp-NotebookPanel:visible .jp-WindowedPanel-outer").first.evaluate(
+            "panel => panel.scrollTo(0, 0)"
+        )
+        # The notebook's prose, rendered: English, then Vietnamese; its outputs, Vietnamese.
+        page.locator(".jp-RenderedMarkdown", has_text="Chạy từng ô bằng").first.wait_for(timeout=60_000)
+        shoot(page, "lab-vi.png")
+    if name == "03-cpu-vs-gpu.ipynb":
+        assert "thật/ngẫu nhiên" in shown  # the table's heading the notebook's prose explains
+        assert "ngẫu nhiên: làm nóng" in shown  # the progress lines name the data kind in Vietnamese
+    shut_down_kernels(stack)
 
 
 def test_readme_pictures_are_the_ones_this_journey_takes():
