@@ -65,6 +65,11 @@ ENV PYTHONUSERBASE=/cache/python-user \
     PIP_USER=1 \
     PIP_CONSTRAINT=/opt/lab-venv/constraints.txt
 COPY image/ipython/ipython_kernel_config.py /opt/lab-venv/etc/ipython/ipython_kernel_config.py
+# Kernels start from the lab's launcher, so a student's re.py or types.py beside a notebook
+# cannot stop its kernel from starting (image/ipython/kernel_launch.py says why and how).
+COPY image/ipython/kernel_launch.py /opt/lab-venv/share/jupyter/kernels/python3/launch.py
+COPY image/ipython/kernelspec.py /opt/lab-build/kernelspec.py
+RUN python -P /opt/lab-build/kernelspec.py /opt/lab-venv/share/jupyter/kernels/python3 && rm -rf /opt/lab-build
 
 # JupyterLab defaults for every user: no news or update pop-ups in a classroom.
 COPY image/jupyter/overrides.json /opt/lab-venv/share/jupyter/lab/settings/overrides.json
@@ -84,8 +89,11 @@ USER 1000:1000
 EXPOSE 8888
 # Healthy once the GPU check passed and JupyterLab answers (labkit/health.py), for compose,
 # `docker run` and hubs alike; -S skips site-packages, so a probe costs milliseconds.
+# The lab's own Python never looks in the work folder, its current folder (-P: a student's
+# random.py or numpy.py there would stand in for Python's or the image's), nor, where it does
+# not need them, at the student's own installs (-s: the user site on the cache volume).
 HEALTHCHECK --interval=10s --timeout=20s --start-period=300s --retries=3 \
-    CMD ["python", "-S", "-m", "labkit", "health", "--wait", "15"]
-ENTRYPOINT ["python", "-m", "labkit"]
+    CMD ["python", "-P", "-S", "-m", "labkit", "health", "--wait", "15"]
+ENTRYPOINT ["python", "-P", "-s", "-m", "labkit"]
 CMD ["lab"]
 # ==== end of the common lab recipe ====

@@ -13,6 +13,14 @@ set -eu
 build_dir=$(dirname "$0")
 base_python=$(command -v python3)
 
+# The lab's own Python runs with -P (never looking in the current folder: the work folder), which
+# Python has had since 3.11. Every base we pin has 3.11 or 3.12; an older one gets one line.
+"$base_python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "lab layer: the base image's Python is $("$base_python" -V 2>&1); the lab needs Python 3.11 or newer" \
+        "(for python -P). Fix: choose a base image with Python 3.11+ (LAB_BASE_IMAGE in .env)" >&2
+    exit 1
+}
+
 # A lock older than requirements-lab.txt would install yesterday's list: refuse, in one line.
 "$base_python" "$build_dir/lockfile.py" check-inputs "$build_dir/lock.txt" \
     "$build_dir/requirements-lab.txt" "$build_dir/lock-exclude.txt"
@@ -61,9 +69,12 @@ fi
 cp "$build_dir/lock.txt" "$LAB_VENV/lock.txt"
 
 # `pip` in a terminal or `!pip` in a notebook: the guard says in one line why an install that
-# would replace a package of the image is refused (labkit/pipguard.py).
-for name in pip pip3; do
-    printf '#!/bin/sh\nexec "%s/bin/python" -m labkit.pipguard "$@"\n' "$LAB_VENV" > "$LAB_VENV/bin/$name"
+# would replace a package of the image is refused (labkit/pipguard.py). pip3.X too: the base's
+# own pip3.X comes next on PATH and would install past the guard. -P -s: see the Dockerfile's
+# ENTRYPOINT; the guard starts pip itself with -P only (pip must see the user site).
+python_version=$("$base_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+for name in pip pip3 "pip$python_version"; do
+    printf '#!/bin/sh\nexec "%s/bin/python" -P -s -m labkit.pipguard "$@"\n' "$LAB_VENV" > "$LAB_VENV/bin/$name"
     chmod 0755 "$LAB_VENV/bin/$name"
 done
 

@@ -42,6 +42,8 @@ def benchmark_command(*, steps: int = BENCH_STEPS, report_path: str = BENCH_REPO
     check and GPU check as the lab). The one place that names how the benchmark is started."""
     return [
         "python",
+        "-P",  # as the image's ENTRYPOINT: the work folder (exec's current folder) is not Python's path
+        "-s",
         "-m",
         "labkit",
         "bench",

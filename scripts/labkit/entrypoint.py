@@ -100,12 +100,13 @@ def train_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
 
 def bench_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
     # The helper package in the image, never the student's course folder: an edit to
-    # train.py cannot break the benchmark.
-    return [python, "-m", "labtrain.bench", "--output", str(paths.runs), *args]
+    # train.py cannot break the benchmark. -P: nor can a file in the work folder (the current
+    # folder), as for every Python the lab runs (see the Dockerfile's ENTRYPOINT).
+    return [python, "-P", "-m", "labtrain.bench", "--output", str(paths.runs), *args]
 
 
 def prepare_command(*, python: str, paths: Paths, args: list[str]) -> list[str]:
-    return [python, "-m", "labtrain.prepare", *args]
+    return [python, "-P", "-m", "labtrain.prepare", *args]
 
 
 def shell_command() -> list[str]:

@@ -118,7 +118,9 @@ def probe_env(env: Mapping[str, str]) -> dict[str, str]:
 
 def run_probe(*, timeout: float, env: Mapping[str, str]) -> tuple[dict, str, bool, int | None]:
     """Returns (probe data, log text, timed out, exit code)."""
-    command = [sys.executable, "-m", "labkit.probe"]
+    # -P: never the work folder (the current one) on the path; the user site stays, so the
+    # check imports TensorFlow as the student's notebooks do.
+    command = [sys.executable, "-P", "-m", "labkit.probe"]
     try:
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, env=probe_env(env), check=False

@@ -10,7 +10,9 @@ from labkit.i18n import _
 
 
 def pip_command(line: str) -> str:
-    return shlex.join([sys.executable, "-m", "labkit.pipguard", *shlex.split(line)])
+    # -P: the notebook's folder is the shell's current folder, and a student's file there
+    # must not stand in for a module the guard or pip imports; -s: see labkit.pipguard.
+    return shlex.join([sys.executable, "-P", "-s", "-m", "labkit.pipguard", *shlex.split(line)])
 
 
 def load_ipython_extension(ipython) -> None:

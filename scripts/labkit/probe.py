@@ -104,10 +104,13 @@ def probe() -> dict:
     report_nvidia_smi()
     try:
         import tensorflow as tf
+
+        # A module named tensorflow that is not TensorFlow (a student's own file on the path)
+        # has no version: that is a failed import too, never "TensorFlow ?" on the CPU.
+        result["tensorflow"] = tf.__version__
     except Exception as exc:  # an ImportError, or a crash in TF's own init code
         result["error"] = f"import tensorflow failed: {exc!r}"
         return result
-    result["tensorflow"] = tf.__version__
     try:
         build = dict(tf.sysconfig.get_build_info())
         result["build"] = {k: str(v) for k, v in build.items()}

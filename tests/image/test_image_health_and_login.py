@@ -17,7 +17,7 @@ def test_the_image_declares_its_healthcheck(cpu_lab_image) -> None:
         run(["docker", "image", "inspect", "--format", "{{json .Config.Healthcheck}}", cpu_lab_image]).stdout
     )
 
-    assert config["Test"] == ["CMD", "python", "-S", "-m", "labkit", "health", "--wait", "15"]
+    assert config["Test"] == ["CMD", "python", "-P", "-S", "-m", "labkit", "health", "--wait", "15"]
 
 
 @pytest.fixture

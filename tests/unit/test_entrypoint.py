@@ -73,13 +73,13 @@ def test_train_arguments_may_start_with_dashes():
 
 def test_bench_runs_the_installed_package_never_the_students_folder():
     command = entrypoint.bench_command(python="/p/python", paths=PATHS, args=["--steps", "5"])
-    assert command == ["/p/python", "-m", "labtrain.bench", "--output", "/home/lab/work/runs", "--steps", "5"]
+    assert command == ["/p/python", "-P", "-m", "labtrain.bench", "--output", "/home/lab/work/runs", "--steps", "5"]
     assert not any("course" in part for part in command)
 
 
 def test_prepare_runs_the_installed_package():
     command = entrypoint.prepare_command(python="/p/python", paths=PATHS, args=["--dataset", "mnist"])
-    assert command == ["/p/python", "-m", "labtrain.prepare", "--dataset", "mnist"]
+    assert command == ["/p/python", "-P", "-m", "labtrain.prepare", "--dataset", "mnist"]
 
 
 @pytest.mark.parametrize("command", ["train", "bench", "prepare"])

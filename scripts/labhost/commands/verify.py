@@ -62,7 +62,7 @@ def run_steps(world: World, flavour: str, *, bench_steps: int) -> tuple[verify.O
         return verify.Outcome(flavour, started), ""
     assert world.run is not None
     token = world.run(compose.read_token(flavour))
-    gate = capture(world, in_lab(flavour, "python", "-m", "labkit", "check", "--json"))
+    gate = capture(world, in_lab(flavour, "python", "-P", "-s", "-m", "labkit", "check", "--json"))
     bench = capture(world, in_lab(flavour, *verify.benchmark_command(steps=bench_steps)))
     if bench.ok:
         written = world.run(in_lab(flavour, "cat", verify.BENCH_REPORT))
