@@ -3,15 +3,30 @@
 The image sets PIP_CONSTRAINT to a file pinning every package it has (and refusing other
 TensorFlow builds), and PYTHONUSERBASE to the cache volume, so installs persist across
 restarts. pip itself then refuses an install that would replace a package of the image, but
-with a dozen lines of resolver output; this wrapper (the image's `pip`/`pip3` commands, and
-`%pip` in notebooks through labkit.pipmagic) says the same in one line, and passes
-everything else to pip unchanged.
+with a dozen lines of resolver output; this wrapper (the image's `pip`, `pip3` and `pip3.X`
+commands, and `%pip` in notebooks through labkit.pipmagic) says the same in one line, and
+passes everything else to pip unchanged.
+
+The constraints go on pip's command line too (`--constraint`), so what switches pip's
+environment and configuration off (`--isolated`, `PIP_CONSTRAINT=`, a `PIP_CONFIG_FILE`) does
+not switch them off: those installs are refused like any other. `python -m pip` runs pip
+itself, past this wrapper; its `--isolated` is the one way left to replace a package of the
+image, and labkit.shadow then names the copy with the command that removes it.
+
+pip prints its resolver's reasons ("The conflict is caused by: ... The user requested
+(constraint) numpy==2.4.6") on stdout and its ERROR lines on stderr, so an install's output is
+held back until pip has finished: a refusal is then one line, anything else what pip printed.
+tests/unit/fixtures/pip/ holds pip's real output for each refusal (tests/unit/pip_record.py).
 
 `pip uninstall` needs the guard too. pip will not remove anything from the user site while it
 runs in a virtual environment ("Not uninstalling ... outside environment", exit 0, nothing
 removed: pip's `dist.local` rule), and on a package of the image it tries the read-only copy
 and ends in a traceback. So the guard removes a student's own copy itself, from the files its
 RECORD lists (what pip would remove), and refuses an image package in one line.
+
+The wrapper runs as `python -P -s -m labkit.pipguard` and pip as `python -P -m pip`: neither
+looks in the current folder (a student's `random.py` there would break pip), and the guard
+does not load the user site, so `pip uninstall` still works when a package there is broken.
 """
 
 from __future__ import annotations
@@ -51,6 +66,13 @@ REFUSED_REMOVE = N_(
     "Fix: nothing to do (only your own installs can be removed). More: {more}"
 )
 REMOVED = N_("pip: removed your own {name} {version} from {where}{after}")
+# pip's general options that take a value (`pip --log FILE install ...`), so the command
+# after them is found. pip's own parser is internal (pip._internal), not an API to build on.
+GLOBAL_VALUE_OPTIONS = {
+    "--log", "--log-file", "--local-log", "--proxy", "--retries", "--timeout", "--exists-action",
+    "--trusted-host", "--cert", "--client-cert", "--cache-dir", "--python", "--use-feature",
+    "--use-deprecated", "--keyring-provider",
+}  # fmt: skip
 # Options of `pip install` that take a value, so that value is not read as a package name.
 VALUE_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target", "-i", "--index-url",
@@ -90,12 +112,27 @@ def read_pins(text: str) -> Pins:
     return Pins(versions, frozenset(refused))
 
 
+def split_command(argv: Sequence[str]) -> tuple[list[str], str | None, list[str]]:
+    """(pip's general options, the command, what follows it): `pip --isolated install X` is
+    an install as much as `pip install --isolated X` is."""
+    skip = False
+    for index, token in enumerate(argv):
+        if skip:
+            skip = False
+        elif token.startswith("-"):
+            skip = token in GLOBAL_VALUE_OPTIONS
+        else:
+            return list(argv[:index]), token, list(argv[index + 1 :])
+    return list(argv), None, []
+
+
 def requested(argv: Sequence[str]) -> list[tuple[str, str]]:
     """(name, specifier) of each package named on an `install` command line."""
-    if not argv or argv[0] != "install":
+    _options, command, rest = split_command(argv)
+    if command != "install":
         return []
     found, skip = [], False
-    for token in argv[1:]:
+    for token in rest:
         if skip:
             skip = False
             continue
@@ -133,12 +170,25 @@ def refusal(argv: Sequence[str], pins: Pins) -> str | None:
     return None
 
 
-def resolver_refusal(stderr: str, pins: Pins) -> str | None:
-    """pip's ResolutionImpossible caused by our constraints, as one line."""
-    names = re.findall(r"The user requested \(constraint\) ([A-Za-z0-9._-]+)", stderr)
+# pip's resolver names each constraint in its conflict report, on stdout, as the file says it
+# ("The user requested (constraint) numpy==2.4.6", "... tensorflow<0"), one per line.
+CONSTRAINT_LINE = re.compile(r"^\s*The user requested \(constraint\) ([A-Za-z0-9][A-Za-z0-9._-]*)(\S*)\s*$", re.M)
+
+
+def image_constraint(name: str, specifier: str, pins: Pins) -> bool:
+    """Whether a constraint pip reports is one of the image's (not one the student gave)."""
+    if name in pins.refused and specifier == "<0":
+        return True
+    return name in pins.versions and specifier == f"=={pins.versions[name]}"
+
+
+def resolver_refusal(output: str, pins: Pins) -> str | None:
+    """pip's ResolutionImpossible caused by the image's constraints, as one line. `output` is
+    all pip printed, stdout and stderr: the conflict report is on stdout."""
+    found = [(canonical(name), specifier) for name, specifier in CONSTRAINT_LINE.findall(output)]
+    names = sorted({name for name, specifier in found if image_constraint(name, specifier, pins)})
     if not names:
         return None
-    names = sorted({canonical(name) for name in names})
     shown = ", ".join(f"{name}=={pins.versions[name]}" for name in names if name in pins.versions)
     return _(REFUSED_BY_RESOLVER).format(
         names=", ".join(names), pins=shown or _("see pip's message"), more=section_link(HEADING)
@@ -148,10 +198,11 @@ def resolver_refusal(stderr: str, pins: Pins) -> str | None:
 def uninstall_names(argv: Sequence[str]) -> list[str] | None:
     """The names an `uninstall` command line gives, or None when pip should decide (not an
     uninstall, or a requirements file)."""
-    if not argv or argv[0] != "uninstall":
+    _options, command, rest = split_command(argv)
+    if command != "uninstall":
         return None
     names = []
-    for token in argv[1:]:
+    for token in rest:
         if token.startswith(("-r", "--requirement")):
             return None
         if not token.startswith("-"):
@@ -240,12 +291,39 @@ def uninstall(argv: Sequence[str], names: Sequence[str], pins: Pins, environ: Ma
     if not set(names) - done:
         return 0
     rest = [token for token in argv if token.startswith("-") or canonical(token) not in done]
-    return subprocess.run([sys.executable, "-m", "pip", *rest], check=False).returncode
+    return subprocess.run(pip_command(rest), check=False).returncode
+
+
+def pip_command(argv: Sequence[str], constraints: Path | None = None) -> list[str]:
+    """pip itself, never looking in the current folder (-P); an install carries the image's
+    constraints on its command line, which neither --isolated nor the environment can drop."""
+    constraints = constraints or CONSTRAINTS
+    options, command, rest = split_command(argv)
+    if command == "install" and constraints.is_file():
+        return [sys.executable, "-P", "-m", "pip", *options, command, "--constraint", str(constraints), *rest]
+    return [sys.executable, "-P", "-m", "pip", *argv]
+
+
+def install(argv: Sequence[str], pins: Pins) -> int:
+    """Run pip's install with its output held back: a refusal by the image's constraints is
+    then one line, and whatever else happened is shown as pip printed it."""
+    try:
+        done = subprocess.run(pip_command(argv), capture_output=True, text=True, check=False)
+    except KeyboardInterrupt:
+        return 130
+    summary = resolver_refusal(done.stdout + done.stderr, pins) if done.returncode != 0 else None
+    if summary:
+        print(summary, file=sys.stderr)
+    else:
+        sys.stdout.write(done.stdout)
+        sys.stdout.flush()
+        sys.stderr.write(done.stderr)
+    return done.returncode
 
 
 def main(argv: list[str], environ: Mapping[str, str] = os.environ) -> int:
-    path = Path(environ.get("PIP_CONSTRAINT") or CONSTRAINTS)
-    pins = read_pins(path.read_text()) if path.is_file() else Pins({}, frozenset())
+    # The image's own file, whatever PIP_CONSTRAINT says now: it is what the image has.
+    pins = read_pins(CONSTRAINTS.read_text()) if CONSTRAINTS.is_file() else Pins({}, frozenset())
     names = uninstall_names(argv)
     if names:
         return uninstall(argv, names, pins, environ)
@@ -253,10 +331,9 @@ def main(argv: list[str], environ: Mapping[str, str] = os.environ) -> int:
     if line:
         print(line, file=sys.stderr)
         return 1
-    done = subprocess.run([sys.executable, "-m", "pip", *argv], stderr=subprocess.PIPE, text=True, check=False)
-    summary = resolver_refusal(done.stderr, pins) if done.returncode != 0 else None
-    sys.stderr.write(summary + "\n" if summary else done.stderr)
-    return done.returncode
+    if split_command(argv)[1] == "install":
+        return install(argv, pins)
+    return subprocess.run(pip_command(argv), check=False).returncode
 
 
 if __name__ == "__main__":

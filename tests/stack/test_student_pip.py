@@ -14,6 +14,7 @@ from jupyter_terminal import Terminal
 from wheels import make_wheel
 
 USER_SITE = "/cache/python-user/lib/python3.11/site-packages"
+OLD_NUMPY_USER = "oldnumpyuser-1.0-py3-none-any.whl"
 NOTEBOOK = "course/01-check-gpu.ipynb"
 
 
@@ -23,6 +24,12 @@ def stack(cpu_lab_image, tmp_path_factory):
     make_wheel(stack.workdir, name="coursepkg", version="1.0", module="coursepkg", source="ANSWER = 42\n")
     # A base package's older copy (libclang: a TensorFlow requirement nothing imports at run time).
     make_wheel(stack.workdir, name="libclang", version="9.0.1", module="clang", source="STUDENT = True\n")
+    # A package that needs numpy<2, as scipy 1.11.4 does (tests/unit/fixtures/pip: the same
+    # report from pip either way), without a package index.
+    make_wheel(
+        stack.workdir, name="oldnumpyuser", version="1.0", module="oldnumpyuser", source="", requires=["numpy<2"]
+    )
+    (stack.workdir / "requirements.txt").write_text("numpy==1.26.4\n")
     try:
         stack.up("lab")
         yield stack
@@ -69,6 +76,23 @@ def test_terminal_runs_the_labs_python_and_pip(terminal):
         pytest.param("terminal", "pip install tensorflow-cpu==2.19.0", id="terminal-another-tensorflow"),
         pytest.param("kernel", "%pip install numpy==1.26.4", id="percent-pip"),
         pytest.param("kernel", "!pip install numpy==1.26.4", id="bang-pip"),
+        # Refused by pip's resolver (its report is on stdout), each in one line.
+        pytest.param("terminal", "pip install -r requirements.txt", id="terminal-requirements-file"),
+        pytest.param("terminal", f"pip install ./{OLD_NUMPY_USER}", id="terminal-needs-older-numpy"),
+        pytest.param("terminal", "pip install ./libclang-9.0.1-py3-none-any.whl", id="terminal-local-wheel"),
+        pytest.param(
+            "terminal", "pip install file:///home/lab/work/libclang-9.0.1-py3-none-any.whl", id="terminal-direct-url"
+        ),
+        pytest.param("terminal", "pip install --no-deps numpy==1.26.4", id="terminal-no-deps"),
+        # What switches pip's environment or configuration off does not switch the guard off.
+        pytest.param("terminal", f"pip install --isolated --user ./{OLD_NUMPY_USER}", id="terminal-isolated"),
+        pytest.param("terminal", f"pip --isolated install ./{OLD_NUMPY_USER}", id="terminal-isolated-first"),
+        pytest.param("terminal", f"PIP_CONSTRAINT= pip install ./{OLD_NUMPY_USER}", id="terminal-constraint-emptied"),
+        pytest.param("terminal", f"PIP_CONFIG_FILE=/dev/null pip install ./{OLD_NUMPY_USER}", id="terminal-no-config"),
+        pytest.param("terminal", f"pip3.11 install ./{OLD_NUMPY_USER}", id="terminal-pip3.11"),
+        pytest.param("kernel", "%pip install -r requirements.txt", id="percent-pip-requirements-file"),
+        pytest.param("kernel", f"%pip install --isolated ./{OLD_NUMPY_USER}", id="percent-pip-isolated"),
+        pytest.param("kernel", f"!pip install ./{OLD_NUMPY_USER}", id="bang-pip-needs-older-numpy"),
     ],
 )
 def test_replacing_a_package_of_the_image_is_refused_in_one_line(stack, terminal, how, command):
@@ -82,8 +106,8 @@ def test_replacing_a_package_of_the_image_is_refused_in_one_line(stack, terminal
     assert lines[0].startswith("pip: ")
     assert "lab image" in lines[0] or "TensorFlow" in lines[0]
     assert "Fix:" in lines[0]
-    name = command.split()[-1].split("==")[0]
-    assert not [line for line in user_installs(terminal) if line.lower().startswith(f"{name}==")]
+    installed = [line.split("==")[0].lower() for line in user_installs(terminal)]
+    assert not {"numpy", "libclang", "oldnumpyuser", "tensorflow-cpu", "jupyterlab"} & set(installed), installed
 
 
 def test_plain_python_m_pip_is_refused_by_the_constraints_in_pips_own_words(stack, terminal):
@@ -94,6 +118,17 @@ def test_plain_python_m_pip_is_refused_by_the_constraints_in_pips_own_words(stac
     assert typed.exit_code == 1
     assert f"The user requested (constraint) libclang=={have}" in typed.output
     assert "libclang==9.0.1" not in user_installs(terminal)
+
+
+def test_python_m_pip_no_deps_adds_the_package_but_never_replaces_numpy(stack, terminal):
+    """--no-deps leaves pip's resolver out of the requirement on numpy<2, not the constraints:
+    the package comes, numpy stays the image's (pip check then names the mismatch)."""
+    typed = terminal.type(f"python -m pip install --no-deps ./{OLD_NUMPY_USER}")
+    assert typed.exit_code == 0, typed.output
+    installed = user_installs(terminal)
+    assert "oldnumpyuser==1.0" in installed
+    assert not [line for line in installed if line.startswith("numpy==")]
+    assert terminal.type("pip uninstall -y oldnumpyuser").exit_code == 0
 
 
 @pytest.fixture(scope="module")

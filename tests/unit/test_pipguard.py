@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from labkit import pipguard
 
 PINS = pipguard.read_pins("numpy==2.4.6\ntensorflow-rocm==2.18.1\njupyterlab==4.6.6\ntensorflow<0\ntf-nightly<0\n")
-# What pip 23 prints on stderr when a request conflicts with PIP_CONSTRAINT (recorded in the
-# CPU stand-in: `PIP_CONSTRAINT=c.txt pip install numpy==1.26.4`).
-PIP_RESOLUTION_IMPOSSIBLE = """ERROR: Cannot install numpy==1.26.4 because these package versions have conflicting \
-dependencies.
+# What the CPU lab image's pip (23.0.1, the stand-in base's) really printed for each case, run
+# the way the guard runs it: tests/unit/pip_record.py records them (Docker and PyPI needed).
+PIP_OUTPUT = Path(__file__).resolve().parent / "fixtures" / "pip"
+# The CPU image's pins the recordings were refused by (its constraints.txt): numpy and libclang.
+IMAGE_PINS = pipguard.read_pins("numpy==2.4.6\nlibclang==18.1.1\ntensorflow-cpu==2.20.0\ntensorflow<0\n")
 
-The conflict is caused by:
-    The user requested numpy==1.26.4
-    The user requested (constraint) numpy==2.4.6
 
-To fix this you could try to:
-1. loosen the range of package versions you've specified
-2. remove package versions to allow pip attempt to solve the dependency conflict
+def recorded(case: str) -> dict:
+    return json.loads((PIP_OUTPUT / f"{case}.json").read_text())
 
-ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/
-"""
+
+REFUSED_BY_THE_IMAGE = {
+    "pinned-older-numpy": "numpy",
+    "requirements-file": "numpy",
+    "needs-older-numpy": "numpy",
+    "local-wheel-of-an-image-package": "libclang",
+    "local-wheel-needing-older-numpy": "numpy",
+    "direct-url": "numpy",
+    "named-direct-url": "numpy",
+    "isolated-user": "numpy",
+    "isolated-before-the-command": "numpy",
+    "no-deps": "numpy",
+}
+# The full pip output of the first case, as a test reads it (what the guard captured).
+PIP_RESOLUTION_IMPOSSIBLE = recorded("pinned-older-numpy")["stdout"] + recorded("pinned-older-numpy")["stderr"]
 
 
 @pytest.mark.parametrize(
@@ -65,15 +78,75 @@ def test_refusal_before_pip_runs(argv, refused):
         assert "Fix:" in line
 
 
-def test_resolver_conflict_with_the_image_becomes_one_line():
-    line = pipguard.resolver_refusal(PIP_RESOLUTION_IMPOSSIBLE, PINS)
-    assert line.startswith("pip: installing this would replace numpy of the lab image")
-    assert "numpy==2.4.6" in line
+def test_the_recordings_are_pips_own_with_the_images_constraints_on_the_command_line():
+    for case in [*REFUSED_BY_THE_IMAGE, "own-constraint-file", "no-such-package"]:
+        found = recorded(case)
+        assert found["pip"].startswith("pip 23.0.1 "), found["pip"]
+        assert found["command"][:3] == ["-P", "-m", "pip"]
+        at = found["command"].index("--constraint")
+        assert found["command"][at + 1] == "/opt/lab-venv/constraints.txt"
+        assert found["exit_code"] == 1
+
+
+@pytest.mark.parametrize(("case", "name"), REFUSED_BY_THE_IMAGE.items())
+def test_pip_writes_its_conflict_report_on_stdout_not_stderr(case, name):
+    found = recorded(case)
+    assert f"The user requested (constraint) {name}==" in found["stdout"]
+    assert "The user requested (constraint)" not in found["stderr"]
+    assert "ResolutionImpossible" in found["stderr"]
+
+
+@pytest.mark.parametrize(("case", "name"), REFUSED_BY_THE_IMAGE.items())
+def test_every_refusal_by_the_images_constraints_becomes_one_line(case, name):
+    found = recorded(case)
+    line = pipguard.resolver_refusal(found["stdout"] + found["stderr"], IMAGE_PINS)
+    assert line is not None, case
+    assert line.startswith(f"pip: installing this would replace {name} of the lab image")
+    assert f"{name}=={IMAGE_PINS.versions[name]}" in line
     assert "\n" not in line
 
 
-def test_other_pip_failures_are_left_as_pip_printed_them():
-    assert pipguard.resolver_refusal("ERROR: No matching distribution found for nosuchpkg\n", PINS) is None
+def test_stderr_alone_does_not_say_which_package_the_image_keeps():
+    """The old guard read stderr only, where pip names no constraint: every refusal above
+    reached the student as pip's lines."""
+    for case in REFUSED_BY_THE_IMAGE:
+        assert pipguard.resolver_refusal(recorded(case)["stderr"], IMAGE_PINS) is None
+
+
+@pytest.mark.parametrize("case", ["own-constraint-file", "no-such-package"])
+def test_other_pip_failures_are_left_as_pip_printed_them(case):
+    """A conflict with the student's own constraint file, or no such package: pip's words."""
+    found = recorded(case)
+    assert pipguard.resolver_refusal(found["stdout"] + found["stderr"], IMAGE_PINS) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(["install", "x"], ["install", "--constraint", "C", "x"], id="install"),
+        pytest.param(
+            ["install", "--isolated", "x"], ["install", "--constraint", "C", "--isolated", "x"], id="isolated"
+        ),
+        pytest.param(
+            ["--isolated", "--log", "l.txt", "install", "x"],
+            ["--isolated", "--log", "l.txt", "install", "--constraint", "C", "x"],
+            id="general-options-first",
+        ),
+        pytest.param(["list", "--user"], ["list", "--user"], id="not-an-install"),
+    ],
+)
+def test_installs_carry_the_images_constraints_on_pips_command_line(tmp_path, argv, expected):
+    constraints = tmp_path / "C"
+    constraints.write_text("numpy==2.4.6\n")
+    command = pipguard.pip_command(argv, constraints)
+    assert command[1:4] == ["-P", "-m", "pip"]
+    assert command[4:] == [str(constraints) if token == "C" else token for token in expected]
+
+
+def test_general_options_before_the_command_are_read_as_pip_reads_them():
+    assert pipguard.requested(["--isolated", "install", "numpy==1.26.4"]) == [("numpy", "==1.26.4")]
+    assert pipguard.refusal(["--isolated", "install", "numpy==1.26.4"], PINS) is not None
+    assert pipguard.uninstall_names(["-v", "uninstall", "-y", "numpy"]) == ["numpy"]
 
 
 @pytest.mark.parametrize(
@@ -145,3 +218,21 @@ def test_the_refusals_link_to_a_section_of_the_troubleshooting_page(monkeypatch,
     link = line.rsplit(" ", 1)[1]
     assert link.split("#", 1)[0] == f"docs/{page}"
     assert link.split("#", 1)[1] in anchors
+
+
+def test_a_refusal_by_pip_itself_reaches_the_student_as_one_line(tmp_path, monkeypatch, capfd):
+    """The guard end to end with the real pip of this Python: --isolated (which drops pip's
+    environment and configuration) still meets the constraints the guard puts on the command
+    line, and pip's report on stdout and its errors on stderr become one line."""
+    from wheels import make_wheel
+
+    wheel = make_wheel(tmp_path, name="libclang", version="9.0.1", module="clang", source="")
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("libclang==18.1.1\n")
+    monkeypatch.setattr(pipguard, "CONSTRAINTS", constraints)
+    code = pipguard.main(["--isolated", "install", "--dry-run", "--no-index", str(wheel)])
+    out, err = capfd.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err.startswith("pip: installing this would replace libclang of the lab image")
+    assert err.count("\n") == 1, err
