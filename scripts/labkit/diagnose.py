@@ -8,6 +8,7 @@ for the exact line they saw.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 from labkit import diagnose_common, diagnose_nvidia, diagnose_rocm
@@ -45,6 +46,28 @@ def probe_timed_out(facts: Facts) -> Verdict | None:
     )
 
 
+def host_command(command: str) -> str:
+    """A command for the lab's container, typed on the host in the lab's folder: the lab has
+    not started, so there is no JupyterLab terminal to type it in. `docker compose run` reads
+    .env (COMPOSE_FILE names the GPU's compose file), so it is the same on every flavour."""
+    program, *arguments = shlex.split(command)
+    return shlex.join(["docker", "compose", "run", "--rm", "--entrypoint", program, "lab", *arguments])
+
+
+def shadowing_fix(facts: Facts) -> str | None:
+    """Where each copy that hides one of the image's modules is, with the command that removes
+    it; None when there is none (then the image itself is to blame)."""
+    if not facts.shadowing:
+        return None
+    copies = "; ".join(
+        _("{name} in {where} hides the image's: remove it with `{command}`").format(
+            name=copy["name"], where=copy["where"], command=host_command(copy["command"])
+        )
+        for copy in facts.shadowing
+    )
+    return _("{copies}, then start the lab again").format(copies=copies)
+
+
 def tensorflow_missing(facts: Facts) -> Verdict | None:
     error = str(facts.probe.get("error") or "")
     if not error.startswith("import tensorflow failed"):
@@ -52,7 +75,8 @@ def tensorflow_missing(facts: Facts) -> Verdict | None:
     return verdict(
         GateStatus.FAIL,
         N_("TensorFlow could not be imported"),
-        _("rebuild the image with `docker compose build --pull`; if it persists, report the image tag"),
+        shadowing_fix(facts)
+        or _("rebuild the image with `docker compose build --pull`; if it persists, report the image tag"),
     )
 
 
@@ -62,7 +86,8 @@ def probe_crashed(facts: Facts) -> Verdict | None:
     return verdict(
         GateStatus.FAIL,
         N_("The GPU check crashed before reporting"),
-        _("send the output of the check (exit code {code}) to your instructor").format(code=facts.exit_code),
+        shadowing_fix(facts)
+        or _("send the output of the check (exit code {code}) to your instructor").format(code=facts.exit_code),
     )
 
 

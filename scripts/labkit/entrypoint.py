@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, health, hubmode, i18n, launch, redact, shadow, urls
+from labkit import course, envcheck, gate, health, hubmode, i18n, launch, redact, shadow, sitepaths, urls
 from labkit.diagnose import GateStatus, gate_policy
 from labkit.hostfacts import flavour as hostflavour
 from labkit.hostfacts import token as lab_token
@@ -145,10 +145,13 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
             flavour=flavour, seconds=timeout
         )
     )
-    facts, found = gate.check(flavour=flavour, timeout=timeout, env=env)
+    site_paths = sitepaths.read()
+    shadows = shadow.check(paths=site_paths)
+    shadowing = gate.shadowing_copies(site_paths, shadows)
+    facts, found = gate.check(flavour=flavour, timeout=timeout, env=env, shadowing=shadowing)
     for line in gate.report_lines(facts):
         say(f"  {line}")
-    for shadowed in shadow.check():
+    for shadowed in shadows:
         say(shadowed.warning())
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit import diagnose_nvidia, diagnose_rocm, gfx, seen_targets
+from labkit import diagnose_nvidia, diagnose_rocm, gfx, namesakes, seen_targets, shadow
 from labkit.diagnose import Facts, Verdict, diagnose
 from labkit.diagnose_rocm import RUNTIME_TARGETS_ENV, TARGETS_ENV
 from labkit.hostfacts import devices, kfd
 from labkit.i18n import _
+from labkit.sitepaths import SitePaths
 
 LOG_TAIL_CHARS = 20_000
 # Written by image/rocm_targets.py when Dockerfile.rocm builds the image (ROCm images only).
@@ -131,6 +133,22 @@ def run_probe(*, timeout: float, env: Mapping[str, str]) -> tuple[dict, str, boo
     return parse_probe_stdout(completed.stdout), completed.stderr[-LOG_TAIL_CHARS:], False, completed.returncode
 
 
+def shadowing_copies(paths: SitePaths, shadows: list[shadow.Shadow]) -> tuple[dict[str, str], ...]:
+    """What comes before the image's own modules on the student's path, each with the one
+    command that removes it, for the diagnosis: the student's pip installs of the image's
+    packages (labkit.shadow); failing those, a module of the image's name lying loose in the
+    user site or in a folder a .pth file there adds."""
+    if shadows:
+        return tuple({"name": s.name, "where": s.where, "command": s.command} for s in shadows)
+    owners = shadow.pth_owners(paths.user_site)
+    copies = []
+    for folder, pth in paths.foreign_folders():
+        for found in namesakes.scan([(Path(folder), f"{folder}/")], paths.image):
+            removal = shadow.pth_removal(pth, owners.get(os.path.normpath(pth))) if pth else f"rm -r {found.path}"
+            copies.append({"name": found.module, "where": found.path, "command": removal})
+    return tuple(copies)
+
+
 def check(
     *,
     flavour: str,
@@ -138,6 +156,7 @@ def check(
     env: Mapping[str, str],
     targets_file: str = COMPILED_TARGETS_FILE,
     state_dir: Path = STATE_DIR,
+    shadowing: tuple[dict[str, str], ...] = (),
 ) -> tuple[Facts, Verdict]:
     record = image_record(targets_file)
     if record is not None:  # what the image's libraries contain wins over any setting
@@ -156,6 +175,7 @@ def check(
         env=dict(env),
         devices=device_access(),
         kfd_targets=kfd_targets(environ=env),
+        shadowing=shadowing,
     )
     learn_runtime_targets(record, facts, state_dir)
     return facts, diagnose(facts)

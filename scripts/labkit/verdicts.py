@@ -35,6 +35,10 @@ class Facts:
     # pretends, so this is the only fact that tells an override apart from the real card.
     # Empty when unknown: the rules that need it then stay silent.
     kfd_targets: tuple[str, ...] = ()
+    # Copies of the image's modules that come first on the student's path (on the cache
+    # volume, or in a folder a .pth file there adds): {"name", "where", "command"}, the
+    # command being the one that removes that copy (labkit.gate.shadowing_copies).
+    shadowing: tuple[Mapping[str, str], ...] = ()
 
     @property
     def gpus(self) -> list[Mapping]:

@@ -72,6 +72,14 @@ def probe(*gpus: dict, build: str = "rocm", cuda_version: str | None = None, cap
 
 
 AMD_DEVICES = {"/dev/kfd": "ok", "/dev/dri/renderD128": "ok"}
+# What labkit.gate.shadowing_copies hands the diagnosis: a student's pip install of an image
+# package, and a module in a folder that a .pth file of the user site puts first on the path.
+SHADOWING_NUMPY = {
+    "name": "numpy",
+    "where": "/cache/python-user/lib/python3.11/site-packages",
+    "command": "pip uninstall -y numpy",
+}
+SHADOWING_PTH = {"name": "random", "where": "/cache/extra/random.py", "command": "pip uninstall -y helper"}
 NVIDIA_DEVICES = {"/dev/nvidia0": "ok", "/dev/nvidiactl": "ok", "/dev/nvidia-uvm": "ok"}
 
 
@@ -303,6 +311,26 @@ CASES = {
         Facts(probe={"error": "import tensorflow failed: ImportError('libamdhip64.so.6')", "gpus": []},
               flavour="rocm", devices=AMD_DEVICES),
         "fail", "TensorFlow could not be imported", ("docker compose build --pull",)),
+    # The probe's error when the student's numpy 1.26.4 (`python -m pip install --isolated
+    # --user numpy==1.26.4`) shadows the image's: ml_dtypes, built for numpy 2, fails inside
+    # TensorFlow's import (seen in the CPU lab image); labkit.gate names the copy.
+    "tensorflow-import-failed-under-a-shadowing-copy": Case(
+        Facts(probe={"error": "import tensorflow failed: SystemError('<built-in function __import__> returned a "
+                              "result with an exception set')", "gpus": []},
+              flavour="cpu", shadowing=(SHADOWING_NUMPY,)),
+        "fail", "TensorFlow could not be imported",
+        ("numpy in /cache/python-user/lib/python3.11/site-packages",
+         "`docker compose run --rm --entrypoint pip lab uninstall -y numpy`"), ("--pull",)),
+    "tensorflow-import-failed-under-a-pth-folder": Case(
+        Facts(probe={"error": "import tensorflow failed: ImportError('numpy')", "gpus": []},
+              flavour="cpu", shadowing=(SHADOWING_NUMPY, SHADOWING_PTH)),
+        "fail", "TensorFlow could not be imported",
+        ("--entrypoint pip lab uninstall -y numpy`", "random in /cache/extra/random.py",
+         "--entrypoint pip lab uninstall -y helper`"), ("--pull",)),
+    "crash-before-reporting-under-a-shadowing-copy": Case(
+        Facts(probe={}, exit_code=1, flavour="cpu", shadowing=(SHADOWING_PTH,)),
+        "fail", "The GPU check crashed before reporting", ("--entrypoint pip lab uninstall -y helper`",),
+        ("instructor",)),
     "crash-without-a-known-message": Case(
         rocm("Segmentation fault (core dumped)\n", exit_code=-11), "fail", "The GPU check crashed before reporting"),
     "cpu-lab-without-gpu": Case(

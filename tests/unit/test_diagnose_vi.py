@@ -120,7 +120,8 @@ def test_the_gate_prints_a_vietnamese_fix_and_links_the_vietnamese_heading(monke
     monkeypatch.setenv("LAB_LANG", "vi")
     monkeypatch.setattr(entrypoint.gate, "check", lambda **_: (facts, diagnose(facts)))
     monkeypatch.setattr(entrypoint.gate, "report_lines", lambda facts: [])
-    monkeypatch.setattr(entrypoint.shadow, "check", lambda: [])
+    monkeypatch.setattr(entrypoint.sitepaths, "read", lambda: entrypoint.sitepaths.SitePaths((), "/u"))
+    monkeypatch.setattr(entrypoint.shadow, "check", lambda **_: [])
 
     stop, _data = entrypoint.run_gate({"LAB_FLAVOUR": "rocm"})
 
