@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import course, envcheck, gate, health, hubmode, i18n, launch, redact, shadow, sitepaths, urls
+from labkit import course, envcheck, gate, health, hubmode, i18n, launch, namesakes, redact, shadow, sitepaths, urls
 from labkit.diagnose import GateStatus, gate_policy
 from labkit.hostfacts import flavour as hostflavour
 from labkit.hostfacts import token as lab_token
@@ -135,7 +135,7 @@ def troubleshooting_link(found) -> str:
     return section_link(found.headline)
 
 
-def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
+def run_gate(env: Mapping[str, str], work: Path = CONTAINER_PATHS.work) -> tuple[int | None, dict]:
     """Run the gate and print its report. Returns (exit code if the start must stop, data)."""
     flavour = hostflavour.in_use(configured=env.get("LAB_FLAVOUR"))
     require_gpu = hostflavour.requires_gpu(flavour, env)
@@ -153,6 +153,8 @@ def run_gate(env: Mapping[str, str]) -> tuple[int | None, dict]:
         say(f"  {line}")
     for shadowed in shadows:
         say(shadowed.warning())
+    for namesake in namesakes.check_work(work, site_paths.image):
+        say(namesake.warning())
     decision = gate_policy(found, require_gpu=require_gpu)
     data = {"verdict": asdict(found), "probe": dict(facts.probe), "devices": dict(facts.devices), "log": facts.log}
     headline = _(found.headline)

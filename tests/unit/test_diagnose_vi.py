@@ -122,6 +122,7 @@ def test_the_gate_prints_a_vietnamese_fix_and_links_the_vietnamese_heading(monke
     monkeypatch.setattr(entrypoint.gate, "report_lines", lambda facts: [])
     monkeypatch.setattr(entrypoint.sitepaths, "read", lambda: entrypoint.sitepaths.SitePaths((), "/u"))
     monkeypatch.setattr(entrypoint.shadow, "check", lambda **_: [])
+    monkeypatch.setattr(entrypoint.namesakes, "check_work", lambda *_: [])
 
     stop, _data = entrypoint.run_gate({"LAB_FLAVOUR": "rocm"})
 
