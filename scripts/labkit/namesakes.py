@@ -135,8 +135,14 @@ def replaceable(name: str, image_path: Sequence[str]) -> bool:
 
 def scan(folders: Iterable[tuple[Path, str]], image_path: Sequence[str] | None = None) -> list[Namesake]:
     """Each (folder, shown as) pair's namesakes; the image's path from labkit.sitepaths."""
+    folders = list(folders)
     listed = [modules_in(folder, shown_as) for folder, shown_as in folders]
-    names = {name for found in listed for name in found}
+    # This process's path holds the image's (and maybe more): a name it cannot find anywhere
+    # is the student's own, and most folders have only such names, so the child Python that
+    # gives the image's exact path is started only when one is left.
+    scanned = {"", os.getcwd(), *(str(folder) for folder, _shown in folders)}
+    wider = [folder for folder in sys.path if folder not in scanned]
+    names = {name for found in listed for name in found if replaceable(name, wider)}
     if not names:
         return []
     image_path = image_path if image_path is not None else sitepaths.read().image
