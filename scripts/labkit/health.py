@@ -4,8 +4,8 @@ Healthy means: the GPU check passed in this run and JupyterLab answers /api on i
 A container that runs training, the GPU check alone or a shell has no server: healthy too.
 --wait SECONDS keeps looking (every 0.2 s) while the lab is still starting, so the first
 probe reports the moment the lab is ready instead of at the next probe interval (Debian's
-Docker 20.10 has no start_interval). Standard library only; run with `python -S` it starts in
-a few milliseconds.
+Docker 20.10 has no start_interval). Standard library only; run with `python -P -S` (never the
+work folder, its current folder; no site-packages) it starts in a few milliseconds.
 """
 
 from __future__ import annotations

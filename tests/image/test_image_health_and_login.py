@@ -49,7 +49,7 @@ def test_no_login_before_the_gpu_check_passed_even_with_the_token(bare_jupyter) 
     status_url = f"http://127.0.0.1:{port}/api/status?token={token}"
 
     assert http_get(status_url)[0] == 403
-    health = run(["docker", "exec", name, "python", "-S", "-m", "labkit", "health"], check=False)
+    health = run(["docker", "exec", name, "python", "-P", "-S", "-m", "labkit", "health"], check=False)
     assert health.returncode == 1
 
     # What the entrypoint does when the check passes (labkit.runstate).
@@ -57,6 +57,6 @@ def test_no_login_before_the_gpu_check_passed_even_with_the_token(bare_jupyter) 
     run(["docker", "exec", name, "touch", "/tmp/labkit/gate-passed"])
 
     assert http_get(status_url)[0] == 200
-    health = run(["docker", "exec", name, "python", "-S", "-m", "labkit", "health"], check=False)
+    health = run(["docker", "exec", name, "python", "-P", "-S", "-m", "labkit", "health"], check=False)
     assert health.returncode == 0, health.stdout + health.stderr
     assert health.stdout == "JupyterLab answers and the GPU check passed\n"

@@ -118,7 +118,7 @@ def inspect_lab(lab_stack) -> dict:
 def test_compose_keeps_the_images_health_check_and_tunes_its_timing(lab_stack) -> None:
     healthcheck = inspect_lab(lab_stack)["Config"]["Healthcheck"]
 
-    assert healthcheck["Test"] == ["CMD", "python", "-S", "-m", "labkit", "health", "--wait", "15"]
+    assert healthcheck["Test"] == ["CMD", "python", "-P", "-S", "-m", "labkit", "health", "--wait", "15"]
     assert healthcheck["Interval"] == 2 * 10**9
 
 
