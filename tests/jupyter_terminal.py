@@ -57,3 +57,12 @@ class Terminal:
     def close(self) -> None:
         self.ws.close()
         self.stack.api(f"/api/terminals/{self.name}", method="DELETE")
+
+
+def type_once(stack, command: str, *, timeout: float = 300) -> Typed:
+    """`command` in a terminal of its own, closed again."""
+    terminal = Terminal(stack)
+    try:
+        return terminal.type(command, timeout=timeout)
+    finally:
+        terminal.close()

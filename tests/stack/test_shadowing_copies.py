@@ -15,7 +15,7 @@ import shutil
 import pytest
 from dockerlab import Stack, make_workdir
 from jupyter_kernel import run_notebook_in_kernel
-from jupyter_terminal import Terminal
+from jupyter_terminal import type_once
 from wheels import make_wheel, pypi_wheel
 
 USER_SITE = "/cache/python-user/lib/python3.11/site-packages"
@@ -42,14 +42,6 @@ def stack(cpu_lab_image, tmp_path_factory):
         stack.down()
 
 
-def type_in_terminal(stack: Stack, command: str):
-    terminal = Terminal(stack)
-    try:
-        return terminal.type(command)
-    finally:
-        terminal.close()
-
-
 def numpy_wheel(stack: Stack) -> str:
     (wheel,) = stack.workdir.glob("numpy-1.26.4-*.whl")
     return wheel.name
@@ -71,13 +63,13 @@ def run_the_printed_fix(stack: Stack, logs: str) -> str:
 
 
 def test_the_guard_refuses_the_isolated_install_itself(stack):
-    typed = type_in_terminal(stack, f"pip install --isolated --user ./{numpy_wheel(stack)}")
+    typed = type_once(stack, f"pip install --isolated --user ./{numpy_wheel(stack)}")
     assert typed.exit_code == 1
     assert len(typed.lines) == 1 and typed.lines[0].startswith("pip: ")
 
 
 def test_pip_isolated_past_the_guard_is_named_at_the_next_start_with_the_command_that_removes_it(stack):
-    typed = type_in_terminal(stack, f"python -m pip install --isolated --user ./{numpy_wheel(stack)}")
+    typed = type_once(stack, f"python -m pip install --isolated --user ./{numpy_wheel(stack)}")
     assert typed.exit_code == 0, typed.output
     with pytest.raises(AssertionError, match="cell failed"):
         run_notebook_in_kernel(stack, source="import tensorflow")
@@ -99,9 +91,9 @@ def test_pip_isolated_past_the_guard_is_named_at_the_next_start_with_the_command
 
 def test_a_pth_file_that_puts_a_folder_first_is_seen_and_removed_with_its_package(stack):
     wheel = numpy_wheel(stack)
-    vendored = type_in_terminal(stack, f"python -m pip install --isolated --no-deps --target {VENDOR} ./{wheel}")
+    vendored = type_once(stack, f"python -m pip install --isolated --no-deps --target {VENDOR} ./{wheel}")
     assert vendored.exit_code == 0, vendored.output
-    installed = type_in_terminal(stack, "pip install ./fastpath-1.0-py3-none-any.whl")
+    installed = type_once(stack, "pip install ./fastpath-1.0-py3-none-any.whl")
     assert installed.exit_code == 0, installed.output
     status, model = stack.api("/api/contents/course/01-check-gpu.ipynb")
     cells = [c["source"] for c in model["content"]["cells"] if c["cell_type"] == "code"]

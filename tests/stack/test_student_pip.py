@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from dockerlab import Stack, make_workdir
 from jupyter_kernel import run_notebook_in_kernel
-from jupyter_terminal import Terminal
+from jupyter_terminal import Terminal, type_once
 from wheels import make_wheel
 
 USER_SITE = "/cache/python-user/lib/python3.11/site-packages"
@@ -152,11 +152,7 @@ def restarted(stack):
 
 def test_a_new_package_survives_a_restart_and_can_be_removed(stack, restarted):
     assert in_kernel(stack, "import coursepkg; print(coursepkg.ANSWER)") == "42"
-    terminal = Terminal(stack)
-    try:
-        removed = terminal.type("pip uninstall -y coursepkg")
-    finally:
-        terminal.close()
+    removed = type_once(stack, "pip uninstall -y coursepkg")
     assert removed.exit_code == 0, removed.output
     assert removed.lines == [f"pip: removed your own coursepkg 1.0 from {USER_SITE}"]
     assert in_kernel(stack, "import importlib.util; print(importlib.util.find_spec('coursepkg'))") == "None"
@@ -175,11 +171,7 @@ def test_a_shadowing_copy_from_before_is_named_with_a_fix_that_works(stack, rest
     said = in_kernel(stack, cell)
     assert said.startswith("WARNING: ") and expected in said and fix in said
 
-    terminal = Terminal(stack)
-    try:
-        removed = terminal.type("pip uninstall -y libclang")
-    finally:
-        terminal.close()
+    removed = type_once(stack, "pip uninstall -y libclang")
     assert removed.lines == [
         f"pip: removed your own libclang 9.0.1 from {USER_SITE}; the image's libclang {have} is used again"
     ]

@@ -17,7 +17,7 @@ import os
 import pytest
 from dockerlab import TEST_GID, TEST_UID, Stack, make_workdir
 from jupyter_kernel import run_notebook_in_kernel
-from jupyter_terminal import Terminal
+from jupyter_terminal import type_once
 
 # Python's standard library, as named by the image's sys.stdlib_module_names and loaded from a
 # file (not builtin or frozen). A folder name with a slash is a package (with __init__.py).
@@ -203,11 +203,7 @@ def test_the_kernels_warning_comes_once_before_its_first_cell(stack):
 
 
 def test_pip_and_percent_pip_work_in_that_folder(stack):
-    terminal = Terminal(stack)
-    try:
-        typed = terminal.type("pwd; pip show numpy")
-    finally:
-        terminal.close()
+    typed = type_once(stack, "pwd; pip show numpy")
     assert typed.exit_code == 0, typed.output
     assert typed.lines[0] == "/home/lab/work"
     assert "Name: numpy" in typed.lines
