@@ -2,9 +2,7 @@
 
 A notebook that asks for more memory than the lab may use (LAB_MEMORY_LIMIT) has its kernel
 killed by the Linux OOM killer; JupyterLab itself only says "the kernel died". The container's
-memory cgroup counts those kills: `oom_kill` in memory.events (cgroup v2; the kernel's
-Documentation/admin-guide/cgroup-v2.rst: "The number of processes belonging to this cgroup
-killed by any kind of OOM killer") or in memory.oom_control (cgroup v1, Linux 4.13+).
+memory cgroup counts those kills (labkit.oomkills).
 
 Loaded into every kernel as an IPython extension (image/ipython/ipython_kernel_config.py):
 a new kernel reads the count, compares it with the count the previous kernel saw (a file in
@@ -19,22 +17,12 @@ import sys
 from pathlib import Path
 
 from labkit.i18n import _
+from labkit.oomkills import EVENT_FILES, parse_oom_kills
 
-# cgroup v2 (one unified hierarchy) first, then v1's memory controller, as Docker mounts them.
-EVENT_FILES = (Path("/sys/fs/cgroup/memory.events"), Path("/sys/fs/cgroup/memory/memory.oom_control"))
 LIMIT_FILES = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
 SEEN_FILE = Path(os.environ.get("LAB_OOM_SEEN_FILE", "/tmp/.lab-oom-kills-seen"))  # noqa: S108
 # v1 reports "no limit" as a huge number (PAGE_COUNTER_MAX pages); anything above this is none.
 NO_LIMIT = 2**60
-
-
-def parse_oom_kills(text: str) -> int | None:
-    """`oom_kill N` from memory.events or memory.oom_control; None when absent."""
-    for line in text.splitlines():
-        key, _sep, value = line.partition(" ")
-        if key == "oom_kill" and value.strip().isdigit():
-            return int(value)
-    return None
 
 
 def parse_limit(text: str) -> int | None:

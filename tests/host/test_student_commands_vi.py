@@ -51,8 +51,8 @@ def test_up_refuses_for_disk_in_english_by_default(tmp_path, monkeypatch, lang) 
 
 class OneOomKill:
     """Docker's answers for one running lab container whose kernel was killed once for memory
-    (the formats of `docker inspect --format '{{json .State}}'` and `docker events --format
-    '{{.Action}}'`, as tests/host/test_memory.py replays them)."""
+    (the formats of `docker inspect --format '{{json .State}}'` on Engine 20.10 and of the
+    container's cgroup v1 memory.oom_control, as tests/host/test_memory.py replays them)."""
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
@@ -62,10 +62,11 @@ class OneOomKill:
         if "ps" in argv:
             return Completed(0, "3f2a1b\n")
         if argv[:2] == ["docker", "inspect"]:
-            state = {"Status": "running", "OOMKilled": False, "StartedAt": "2026-11-27T04:40:00.123456789Z"}
+            state = {"Status": "running", "Running": True, "OOMKilled": False, "ExitCode": 0,
+                     "StartedAt": "2026-11-27T04:40:00.123456789Z"}  # fmt: skip
             return Completed(0, json.dumps(state) + "\n")
-        if argv[:2] == ["docker", "events"]:
-            return Completed(0, "oom\n")
+        if argv[:2] == ["docker", "exec"]:
+            return Completed(1, "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n", "cat: memory.events: No such file\n")
         raise AssertionError(argv)
 
 

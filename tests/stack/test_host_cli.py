@@ -71,8 +71,9 @@ def test_a_process_killed_for_memory_is_reported_by_ps(checkout):
         timeout=30,
         what="the out-of-memory note",
     )
-    # One event per process the OOM killer ends; under memory pressure it may end more than
-    # the hog (a health probe started at that moment), so the count is at least one.
+    # The kernel's count of the processes the OOM killer ended (labhost.memory); under memory
+    # pressure it may end more than the hog (a health probe started at that moment), so the
+    # count is at least one.
     killed = re.search(r"Out of memory: (\d+) process\(es\) in the lab were stopped", result.stderr)
     assert killed and int(killed.group(1)) >= 1, result.stderr
     assert "raise LAB_MEMORY_LIMIT (now 1g)" in result.stderr

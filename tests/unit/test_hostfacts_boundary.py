@@ -22,6 +22,7 @@ SHARED = {
     "labkit.values",
     "labkit.interpolation",
     "labkit.i18n",
+    "labkit.oomkills",
     "labkit.urls",
     "labkit.hostfacts",
     "labkit.hostfacts.kfd",
