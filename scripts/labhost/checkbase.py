@@ -59,6 +59,9 @@ class Context:
     work_dir: str = "./work"
     work_dir_exists: bool | None = None
     disk_free: int | None = None
+    # Where the engine keeps images (labhost.imagestore: DockerRootDir, or containerd's root on
+    # the containerd image store): the folder whose free space disk_free is.
+    images_dir: str | None = None
     image_present: bool = False
     base_present: bool = False  # the flavour's base image is in the engine: only the lab layer is built
     base_image: str = ""  # the base the flavour's image is built on (compose's merged model)

@@ -381,7 +381,7 @@ def disk(ctx: Context) -> CheckResult | None:
     if ctx.disk_free is None:
         return None
     need = diskneed.decide(flavour=ctx.flavour, lab_image_present=ctx.image_present, base_present=ctx.base_present)
-    where = ctx.docker.root_dir or _("Docker's data folder")
+    where = ctx.images_dir or ctx.docker.root_dir or _("Docker's data folder")
     detail = _("{free} GB free in {where}; {need}").format(
         free=f"{ctx.disk_free / GB:.1f}", where=where, need=need.what
     )

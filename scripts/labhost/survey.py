@@ -14,7 +14,7 @@ from labkit.hostfacts import flavour as hostflavour
 from labkit.i18n import _
 from labkit.settings import effective
 
-from labhost import arm64, checkbase, compose, docker, facts, plan, rocm_bases
+from labhost import arm64, checkbase, compose, docker, facts, imagestore, plan, rocm_bases
 from labhost.envfile import EnvFile
 from labhost.world import World, read_env
 
@@ -107,9 +107,13 @@ def context(world: World, s: Survey) -> checkbase.Context:
     image_present = base_present = False
     engine = s.engine
     bases: tuple[str, ...] = ()
-    base_architecture = None
+    base_architecture = images_dir = None
     if s.engine.usable:
         assert world.run is not None
+        # The file system the images go to: DockerRootDir, or containerd's root on the
+        # containerd image store (pulls and builds land there).
+        store = imagestore.gather(world.run, world.root)
+        images_dir = store.image_dir if store else s.engine.root_dir
         images = world.run(compose.command(flavour, "config", "--images"))
         image_present = _all_here(world, images.stdout.split() if images.returncode == 0 else [])
         model = world.run(compose.command(flavour, "config", "--format", "json"))
@@ -134,7 +138,8 @@ def context(world: World, s: Survey) -> checkbase.Context:
         env_path=".env",
         work_dir=work,
         work_dir_exists=work_path.is_dir(),
-        disk_free=world.disk_free(s.engine.root_dir) if s.engine.usable else None,
+        images_dir=images_dir,
+        disk_free=world.disk_free(images_dir) if s.engine.usable else None,
         image_present=image_present,
         base_present=base_present,
         base_image=bases[0] if bases else "",

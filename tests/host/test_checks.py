@@ -181,6 +181,22 @@ def test_too_little_disk_for_the_rocm_image_blocks_the_start(tmp_path) -> None:
     assert {c["name"]: c["status"] for c in data["checks"]}["disk"] == "fail"
 
 
+def test_on_the_containerd_store_the_disk_checked_is_containerds(tmp_path) -> None:
+    # Engine 26 with the containerd image store (recorded): its images are under containerd's
+    # root, not DockerRootDir; the doctor measures and names that folder.
+    run = FakeDocker({("docker", "info"): recorded("info-engine-26-containerd")})
+    world = make_world(tmp_path, "no-gpu", run=run)
+    asked = []
+    world.disk_free = lambda path: asked.append(path) or 50 * checks.GB
+
+    code, data = doctor_json(world)
+
+    assert asked == ["/var/lib/courselab-e26c/containerd/daemon"]
+    assert {c["name"]: c["detail"] for c in data["checks"]}["disk"].startswith(
+        "50.0 GB free in /var/lib/courselab-e26c/containerd/daemon;"
+    )
+
+
 def test_missing_work_folder_blocks_the_start(tmp_path) -> None:
     world = make_world(tmp_path, "no-gpu")
     (world.repo / "work").rmdir()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fakehost import DOCKER, FakeDocker, recorded
-from labhost import docker
+from labhost import docker, imagestore
 from labhost.docker import Completed
 
 
@@ -102,3 +104,30 @@ def test_the_ports_of_a_project_are_asked_by_its_compose_label() -> None:
     assert engine.calls == [
         ["docker", "ps", "--filter", "label=com.docker.compose.project=mylab", "--format", "{{.Ports}}"]
     ]
+
+
+# Debian 13's Engine 26 with its own docker CLI, recorded once per image store
+# (tests/host/fixtures/README.md): the facts the doctor reads mean the same on both.
+ENGINE_26 = {
+    "default": ("engine-26", "/var/lib/courselab-e26", "/var/lib/courselab-e26"),
+    "containerd": ("engine-26-containerd", "/var/lib/courselab-e26c", "/var/lib/courselab-e26c/containerd/daemon"),
+}
+
+
+@pytest.mark.parametrize("store", ENGINE_26)
+def test_engine_26_is_read_on_both_image_stores(store: str) -> None:
+    name, root, images = ENGINE_26[store]
+    run = FakeDocker({("docker", "version"): recorded(f"version-{name}"), ("docker", "info"): recorded(f"info-{name}")})
+
+    facts = docker.gather(run)
+
+    assert (facts.client_version, facts.server_version) == ("26.1.5+dfsg1", "26.1.5+dfsg1")
+    assert facts.rootless is False
+    assert facts.root_dir == root
+    assert {"runc", "io.containerd.runc.v2"} <= set(facts.runtimes)
+    assert facts.cdi_spec_dirs == ()
+    assert facts.architecture == "x86_64"
+    assert facts.mem_total and facts.mem_total > 10**9
+    found = imagestore.decide(json.loads(recorded(f"info-{name}").stdout), system_socket_exists=False,
+                              containerd_config=None)  # fmt: skip
+    assert (found.containerd, found.image_dir) == (store == "containerd", images)
