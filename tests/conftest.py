@@ -20,6 +20,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+# Which second engine this session runs on, if any (the current-engine tier, tests/engines.py).
+import engines  # noqa: E402
+
 # Helper modules import these from ci_policy, never `from conftest import ...`: with several
 # conftest.py files in the tree, the name `conftest` means whichever was imported last.
 from ci_policy import in_ci, require, skip_is_a_failure  # noqa: E402
@@ -75,6 +78,10 @@ REQUIREMENT_OF_TIER = {
 }
 
 
+# The engine tiers this session collected: the summary names the engine only when one ran.
+ENGINE_TIERS_COLLECTED: set[str] = set()
+
+
 def pytest_collection_modifyitems(config, items):
     problems: dict = {}
     for item in items:
@@ -86,10 +93,36 @@ def pytest_collection_modifyitems(config, items):
         check = REQUIREMENT_OF_TIER.get(tier)
         if check is None:
             continue
+        if check is engine_problem:
+            ENGINE_TIERS_COLLECTED.add(tier)
         if check not in problems:
             problems[check] = check()
         if problems[check] and not in_ci():
             item.add_marker(pytest.mark.skip(reason=f"{tier} tier: {problems[check]}"))
+
+
+def pytest_ignore_collect(collection_path, config):
+    """A session on a second engine is the tier itself: it never starts the tier again."""
+    return engines.current() is not None and collection_path.name == "test_current_engines.py" or None
+
+
+def pytest_report_header(config):
+    engine = engines.current()
+    return f"docker engine: {engine.key}, {engine.label} (the current-engine tier)" if engine else None
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The engines this run used, with their versions and image stores."""
+    import enginetier
+
+    if not ENGINE_TIERS_COLLECTED:
+        return
+    described = engines.describe(engines.current()) if engine_problem() is None else None
+    lines = [f"this session: {described.text if described else 'no engine reachable'}"]
+    lines += [f"{run.line}" for run in enginetier.RUNS]
+    terminalreporter.write_sep("-", "docker engines")
+    for line in lines:
+        terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -119,10 +152,19 @@ def docker_engine():
 
 @pytest.fixture(scope="session")
 def standin_images(docker_engine):
-    """Stand-in vendor bases, built locally (cached between runs when the recipe is unchanged)."""
+    """Stand-in vendor bases, built locally (cached between runs when the recipe is unchanged).
+    A second engine gets the CPU stand-in from the primary (docker save | docker load): the
+    tier needs no other, and a stand-in is never built twice."""
     import dockerlab
 
-    return dockerlab.standins.ensure()
+    engine = engines.current()
+    if engine is None:
+        return dockerlab.standins.ensure()
+    build = REPO / "tests" / "standins" / "build.py"
+    subprocess.run([sys.executable, str(build), "cpu"], env=engines.docker_env(None), check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    engines.move_images(engine, [dockerlab.standins.CPU_IMAGE])
+    return {"cpu": dockerlab.standins.CPU_IMAGE}
 
 
 @pytest.fixture(scope="session")

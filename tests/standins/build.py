@@ -18,6 +18,7 @@ Cached on two levels, both optional: the debootstrap tarball in $COURSELAB_CACHE
 (these files, the TensorFlow version, the host's CA bundle) changed.
 
     python3 tests/standins/build.py        build what is missing, print the image names
+    python3 tests/standins/build.py cpu    only the CPU stand-in (and what it is built on)
 """
 
 from __future__ import annotations
@@ -198,7 +199,10 @@ def prune_old_rootfs(current_key: str) -> None:
             tarball.unlink(missing_ok=True)
 
 
-def ensure() -> dict[str, str]:
+def ensure(flavours: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Build the stand-ins that are missing or out of date: all of them, or only `flavours`
+    (cpu, rocm, rocm-newer, cuda) and what they are built on."""
+    wanted = set(flavours or ("cpu", *ROCM_STANDINS, "cuda"))
     rootfs_key = digest(SUITE.encode(), PACKAGES.encode(), ca_bundle())
     rootfs_image = f"courselab-standin/debian-rootfs:{rootfs_key}"
     prune_old_rootfs(rootfs_key)
@@ -237,6 +241,8 @@ def ensure() -> dict[str, str]:
 
     rocm_inputs = b"".join((HERE / name).read_bytes() for name in ("Dockerfile.rocm", "codeobjects.py", "xla_lists.py"))
     for flavour, standin in ROCM_STANDINS.items():
+        if flavour not in wanted:
+            continue
         args = {
             "BASE_IMAGE": rootfs_image if standin.own_tensorflow else tf_layer,
             "TF_VERSION": standin.tf_version if standin.own_tensorflow else "",
@@ -256,6 +262,8 @@ def ensure() -> dict[str, str]:
             log(f"{standin.name} is up to date")
         images[flavour] = standin.name
 
+    if "cuda" not in wanted:
+        return images
     # The CUDA stand-in: the CUDA TensorFlow wheel, then the official image's CUDA user space.
     tree, tree_key = cuda_userspace.layout(cache_dir(), prune=not NAMESPACE)
     cuda_recipe = digest(tf_recipe.encode(), (HERE / "Dockerfile.cuda").read_bytes(), tree_key.encode())
@@ -374,5 +382,5 @@ def ensure_arm64() -> str:
 
 
 if __name__ == "__main__":
-    for flavour, name in ensure().items():
+    for flavour, name in ensure(tuple(sys.argv[1:]) or None).items():
         print(f"{flavour}\t{name}")
