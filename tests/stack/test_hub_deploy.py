@@ -5,6 +5,7 @@ DockerSpawner starting students' servers from the CPU lab image in hub mode."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -105,10 +106,16 @@ def test_a_malformed_terminal_message_leaves_no_token_in_the_servers_log(class_h
     # Hub mode execs jupyterhub-singleuser (no pipe of the entrypoint's in between): the
     # server's own log handler hides the student's token and the server's hub token. JupyterHub
     # 5 wants the token in a header; tornado logs the URL, and whatever token it carries.
+    # Bob's server answers on his own origin (bob.hub.localhost): the socket goes to loopback
+    # with that name in its Host header, as a browser resolving *.localhost sends it.
     bob = servers["bob"]
-    name = bob.api("POST", "/user/bob/api/terminals").json()["name"]
+    origin = bob.server_base("bob")
+    name = bob.api("POST", f"{origin}/user/bob/api/terminals").json()["name"]
     url = f"ws://127.0.0.1:{class_hub.port}/user/bob/terminals/websocket/{name}?token={bob.token}"
-    ws = websocket.create_connection(url, timeout=30, header=[f"Authorization: token {bob.token}"])
+    host = urllib.parse.urlsplit(origin).netloc
+    ws = websocket.create_connection(
+        url, timeout=30, host=host, origin=origin, header=[f"Authorization: token {bob.token}"]
+    )
     try:
         ws.send("not a terminado message")
         log = dockerlab.wait_for(
