@@ -75,6 +75,21 @@ def kernel_ready(stack) -> bool:
     return any(k["connections"] > 0 and k["execution_state"] == "idle" for k in kernels(stack))
 
 
+def close_dialogs_until_kernel_ready(page, stack, timeout: float = 180) -> None:
+    """Click away JupyterLab's dialogs until the kernel is back and none is open. JupyterLab
+    shows "Kernel Restarting" once per automatic restart it sees, so a second one can open
+    after the first is closed; an open dialog takes the clicks meant for the notebook."""
+
+    def settled() -> bool:
+        dialogs = page.locator(".jp-Dialog")
+        if dialogs.count():
+            dialogs.first.get_by_role("button").last.click(timeout=5_000)
+            return False
+        return kernel_ready(stack)
+
+    wait_for(settled, timeout=timeout, what="the restarted kernel with no JupyterLab dialog open")
+
+
 def open_notebook(page, stack, *path: str) -> None:
     listing = page.locator(".jp-DirListing-content")
     for folder in path[:-1]:
@@ -219,10 +234,8 @@ def test_3_kernel_killed_for_memory_is_explained_in_the_next_cell(journey):
     cells.first.locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
     # JupyterLab's own dialog: "The kernel for memory.ipynb appears to have died..."
-    dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(timeout=180_000)
-    dialog.get_by_role("button").last.click()
-    wait_for(lambda: kernel_ready(stack), timeout=180, what="the restarted kernel")
+    page.locator(".jp-Dialog").first.wait_for(timeout=180_000)
+    close_dialogs_until_kernel_ready(page, stack)
     cells.nth(1).locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
     note = output_with(page, "ran out of memory", timeout=120)
