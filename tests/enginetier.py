@@ -120,10 +120,26 @@ def slowest(junit: Path, count: int) -> list[tuple[str, float]]:
     return sorted(cases, key=lambda case: -case[1])[:count]
 
 
+def forget_builds(engine: engines.Engine) -> None:
+    """On the containerd image store, the lab image a previous session built and BuildKit's
+    cache go before each session: rebuilding that image on an engine restarted over the kept
+    data root failed here while unpacking the result ("failed to prepare extraction snapshot
+    ... parent snapshot sha256:... does not exist: not found"; Engine 26.1.5, containerd
+    1.7.24) in a warm run here, while the cold runs passed. The stand-ins stay (they
+    move in with docker load); the session then builds the lab as a fresh machine does."""
+    lab_images = engines.docker(engine, "image", "ls", "--quiet", "--filter", "reference=courselab-test/*", check=False)
+    names = lab_images.stdout.split()
+    if names:
+        engines.docker(engine, "image", "rm", "--force", *sorted(set(names)), check=False)
+    engines.docker(engine, "builder", "prune", "--all", "--force", check=False)
+
+
 def launch(engine: engines.Engine, folder: Path, out, *selection: str) -> TierRun:
     """Start the tier's session on `engine` (the engine first, if needed); its lines go to its
     log and, prefixed with the engine's key, to `out`, as they come."""
     engines.start(engine)
+    if engine.store == "containerd":
+        forget_builds(engine)
     found = engines.describe(engine)
     result = TierRun(engine, description=f"{engine.key}: {found.text if found else engine.label}")
     result.warm = engines.docker(engine, "image", "inspect", dockerlab.CPU_LAB_IMAGE, check=False).returncode == 0
