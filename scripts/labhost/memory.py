@@ -8,8 +8,9 @@ checks it on Engine 20.10 and Engine 26, both image stores):
   container's memory cgroup (memory.events on cgroup v2, memory.oom_control on v1), the file the
   lab's kernels read too (labkit.oomkills). Docker's `oom` events are not a count: the
   engine emits one per OOM *situation*, and several threads hitting the limit at once make
-  dozens for one kill (measured on this machine's cgroup v1: 74 events on Engine 20.10 and 81
-  on Engine 26 for the same 6 kills). An event only says that something was killed: it is read
+  dozens for one kill (recorded on this machine's cgroup v1 for the same 6 kills: 133 events
+  on Engine 20.10, 249 on Engine 26 and 18 on Engine 26's containerd store;
+  tests/host/fixtures/docker/oom-engine-*). An event only says that something was killed: it is read
   when the count cannot be (a container that does not answer `docker exec`).
 - Whether the lab itself was stopped for memory: State.OOMKilled means "a process of this
   container was killed for memory" (Engine 26 sets it at the kill, while the container keeps
